@@ -1,0 +1,10 @@
+/**
+ * medfield's library entry point. Everything exported here is platform-neutral (no node:*
+ * imports) so it loads in a browser bundle or a worker; filesystem, ITK/DICOM readers and
+ * registration live in `medfield/node` (src/platform).
+ */
+export * from './core/index.js';
+export * from './io/index.js';
+export * from './metrics/index.js';
+export * from './phantom/index.js';
+export * from './preprocess/index.js';

@@ -1,0 +1,3 @@
+export * from './nifti.js';
+export * from './npy.js';
+export * from './png.js';
