@@ -2,6 +2,10 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerConvert } from './convert.js';
+import { registerDemo } from './demo.js';
+import { registerEval } from './eval.js';
+import { registerPhantom } from './phantom.js';
+import { registerPreprocess } from './preprocess.js';
 import { registerInfo } from './info.js';
 import { reportError } from './common.js';
 
@@ -24,6 +28,10 @@ export function buildProgram(): Command {
     });
   registerInfo(program);
   registerConvert(program);
+  registerPreprocess(program);
+  registerPhantom(program);
+  registerEval(program);
+  registerDemo(program);
   return program;
 }
 
