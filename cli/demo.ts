@@ -54,7 +54,8 @@ export function orthoMontage(vols: Volume[], lo: number, hi: number): Uint8Array
     // Axial (k = mid): x right, y anterior up. Coronal (j = mid) and sagittal (i = mid): z up.
     for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) img[(y0 + (ny - 1 - j)) * W + i] = at(i, j, nz >> 1);
     for (let k = 0; k < nz; k++) for (let i = 0; i < nx; i++) img[(y0 + (nz - 1 - k)) * W + nx + i] = at(i, ny >> 1, k);
-    for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) img[(y0 + (nz - 1 - k)) * W + nx + nx + j] = at(nx >> 1, j, k);
+    const iSag = Math.round(nx * 0.4); // just off the midline: the interhemispheric fissure is at nx/2
+    for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) img[(y0 + (nz - 1 - k)) * W + nx + nx + j] = at(iSag, j, k);
   });
   return encodePng(floatToGray(img, H, W, lo, hi));
 }

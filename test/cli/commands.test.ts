@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { loadVolume } from '../../src/platform/volume-io.js';
+import { runCli } from '../helpers/cli.js';
+import { sharedData, skipWithoutData } from '../helpers/data.js';
+
+const tmp = () => mkdtempSync(path.join(tmpdir(), 'medfield-cmd-'));
+
+describe('medfield phantom / eval / preprocess / demo', () => {
+  test('phantom shepp-logan and brain write volumes with the stated geometry', async () => {
+    const dir = tmp();
+    const r = runCli(['phantom', 'shepp-logan', '--size', '24', '--fov', '120', '-o', path.join(dir, 'sl.nii.gz'), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const { volume } = await loadVolume(path.join(dir, 'sl.nii.gz'));
+    assert.deepEqual(volume.dims, [24, 24, 24]);
+    assert.ok(Math.abs(volume.spacingMm[0] - 5) < 1e-6);
+    assert.ok(Math.abs(volume.originMm[0] - (-60 + 2.5)) < 1e-4);
+    const b = runCli(['phantom', 'brain', '--size', '20x24x16', '--contrast', 'flair', '--labels', path.join(dir, 'lab.nii.gz'), '-o', path.join(dir, 'b.nii.gz'), '--json']);
+    assert.equal(b.code, 0, b.stderr);
+    const lab = await loadVolume(path.join(dir, 'lab.nii.gz'));
+    assert.deepEqual(lab.volume.dims, [20, 24, 16]);
+    assert.ok(lab.volume.data instanceof Uint8Array);
+    const bad = runCli(['phantom', 'walnut', '--size', '8', '-o', path.join(dir, 'w.nii.gz')]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown phantom "walnut"/);
+    const bad2 = runCli(['phantom', 'brain', '--size', '0', '-o', path.join(dir, 'w.nii.gz')]);
+    assert.equal(bad2.code, 2);
+    assert.match(bad2.stderr, /--size/);
+    assert.ok(!existsSync(path.join(dir, 'w.nii.gz')));
+  });
+
+  test('eval states the data range, agrees with itself, and refuses mismatched grids or NaN', () => {
+    const dir = tmp();
+    const a = path.join(dir, 'a.nii.gz'), b = path.join(dir, 'b.nii.gz'), c = path.join(dir, 'c.nii.gz');
+    runCli(['phantom', 'brain', '--size', '24', '-o', a]);
+    runCli(['phantom', 'brain', '--size', '24', '--noise', '0.05', '-o', b]);
+    runCli(['phantom', 'brain', '--size', '20', '-o', c]);
+    const same = runCli(['eval', a, a, '--json']);
+    assert.equal(same.code, 0, same.stderr);
+    assert.equal(same.json?.psnr, 'Infinity');
+    assert.equal(same.json?.ssim3d, 1);
+    const r = runCli(['eval', b, a, '--data-range', '1', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json?.dataRange, 1);
+    assert.equal(r.json?.dataRangeSource, 'option');
+    const psnr = r.json?.psnr as number;
+    assert.ok(psnr > 20 && psnr < 35, `psnr ${psnr}`);
+    const human = runCli(['eval', b, a]);
+    assert.match(human.stdout, /data range\s+[\d.]+ \(reference max - min\)/);
+    const mism = runCli(['eval', c, a]);
+    assert.equal(mism.code, 1);
+    assert.match(mism.stderr, /dims 20x20x20 differ/);
+  });
+
+  test('preprocess runs its steps in order and rejects bad combinations', async () => {
+    const dir = tmp();
+    const a = path.join(dir, 'a.nii.gz'), out = path.join(dir, 'o.nii.gz');
+    runCli(['phantom', 'brain', '--size', '24', '--fov', '240', '-o', a]);
+    const r = runCli(['preprocess', a, '--spacing', '5', '--interp', 'linear', '--histeq', '64', '--normalize', 'minmax', '-o', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((r.json?.steps as { step: string }[]).map((s) => s.step), ['resample', 'histeq', 'normalize']);
+    const { volume } = await loadVolume(out);
+    assert.deepEqual(volume.dims, [48, 48, 48]);
+    assert.equal(r.json?.min, 0);
+    assert.equal(r.json?.max, 1);
+    const bad = runCli(['preprocess', a, '--spacing', '2', '--size', '10', '-o', path.join(dir, 'x.nii.gz')]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /either --spacing or --size/);
+    const none = runCli(['preprocess', a, '-o', path.join(dir, 'x.nii.gz')]);
+    assert.match(none.stderr, /no step given/);
+    assert.ok(!existsSync(path.join(dir, 'x.nii.gz')));
+  });
+
+  test('preprocess registers a real T1n to T1c with elastix', { skip: skipWithoutData('brats-gli-00001-000') }, async () => {
+    const dir = tmp();
+    const t1n = sharedData('brats-gli-00001-000/BraTS-GLI-00001-000-t1n.nii.gz');
+    const t1c = sharedData('brats-gli-00001-000/BraTS-GLI-00001-000-t1c.nii.gz');
+    // Downsample both first so the test stays quick, then register.
+    const small = path.join(dir, 'fixed.nii.gz');
+    assert.equal(runCli(['preprocess', t1c, '--size', '60x60x39', '--interp', 'linear', '-o', small]).code, 0);
+    const r = runCli(['preprocess', t1n, '--register-to', small, '--transform-out', path.join(dir, 't.txt'), '-o', path.join(dir, 'r.nii.gz'), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const { volume } = await loadVolume(path.join(dir, 'r.nii.gz'));
+    assert.deepEqual(volume.dims, [60, 60, 39]);
+    assert.match(readFileSync(path.join(dir, 't.txt'), 'utf8'), /\(Transform "EulerTransform"\)/);
+  });
+
+  test('demo runs end to end on a small phantom and writes its outputs', () => {
+    const dir = tmp();
+    const r = runCli(['demo', '--size', '32', '-o', path.join(dir, 'demo'), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = r.json as { results: { method: string; psnr: number }[]; dataRange: number };
+    assert.equal(s.results.length, 3);
+    assert.ok(s.dataRange > 0);
+    const byMethod = Object.fromEntries(s.results.map((x) => [x.method, x.psnr]));
+    assert.ok(byMethod['thick slices + cubic'] > byMethod['thick slices + nearest'], 'cubic restoration beats nearest');
+    const files = readdirSync(path.join(dir, 'demo')).sort();
+    for (const f of ['phantom-t1c.nii.gz', 'labels.nii.gz', 'acquired-thick-slices.nii.gz', 'restored-cubic.nii.gz', 'slices.png', 'summary.json']) {
+      assert.ok(files.includes(f), `missing ${f}`);
+    }
+  });
+});
