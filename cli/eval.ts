@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { MedfieldError } from '../src/core/errors.js';
 import { volumeStats, type Volume } from '../src/core/volume.js';
-import { mae, meanSliceSsim, ncc, psnr, rmse, ssim3d } from '../src/metrics/index.js';
+import { dicePerLabel, mae, meanSliceSsim, ncc, normalizedSurfaceDice, psnr, rmse, ssim3d } from '../src/metrics/index.js';
 import { createProgress } from '../src/platform/progress.js';
 import { loadVolume } from '../src/platform/volume-io.js';
 import { action, assertFinite, emit, log, parseNumber, type GlobalOptions } from './common.js';
@@ -97,17 +97,60 @@ export function formatEval(r: EvalResult): string {
   ].join('\n');
 }
 
+export interface LabelEvalResult {
+  pred: string;
+  ref: string;
+  nsdToleranceMm: number;
+  labels: { label: number; dice: number; nsd: number; voxelsPred: number; voxelsRef: number }[];
+  meanDice: number;
+  meanNsd: number;
+}
+
+/** Dice and normalised surface Dice per label (every nonzero label present in either map). */
+export function evaluateLabels(pred: Volume, ref: Volume, toleranceMm: number, names: [string, string]): LabelEvalResult {
+  for (const [v, n] of [[pred, names[0]], [ref, names[1]]] as const) {
+    for (let i = 0; i < v.data.length; i++) {
+      const x = v.data[i];
+      if (!Number.isInteger(x)) throw new MedfieldError('bad-data', n, `is not a label map (value ${x} at voxel ${i} is not an integer)`);
+    }
+  }
+  const per = dicePerLabel(pred.data, ref.data);
+  const labels = per.map((d) => ({
+    label: d.label, dice: d.dice,
+    nsd: normalizedSurfaceDice(pred, ref, { toleranceMm, label: d.label }),
+    voxelsPred: d.countA, voxelsRef: d.countB,
+  }));
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+  return { pred: names[0], ref: names[1], nsdToleranceMm: toleranceMm, labels, meanDice: mean(labels.map((l) => l.dice)), meanNsd: mean(labels.map((l) => l.nsd)) };
+}
+
+export function formatLabelEval(r: LabelEvalResult): string {
+  return [
+    `pred ${r.pred}`, `ref  ${r.ref}`, `surface Dice tolerance ${r.nsdToleranceMm} mm`, '',
+    `${'label'.padEnd(8)}${'Dice'.padStart(8)}${'NSD'.padStart(8)}${'voxels pred'.padStart(14)}${'voxels ref'.padStart(13)}`,
+    ...r.labels.map((l) => `${String(l.label).padEnd(8)}${l.dice.toFixed(4).padStart(8)}${l.nsd.toFixed(4).padStart(8)}${String(l.voxelsPred).padStart(14)}${String(l.voxelsRef).padStart(13)}`),
+    `${'mean'.padEnd(8)}${r.meanDice.toFixed(4).padStart(8)}${r.meanNsd.toFixed(4).padStart(8)}`,
+  ].join('\n');
+}
+
 export function registerEval(program: Command): void {
   program
     .command('eval <pred> <ref>')
     .description('compare a volume with a reference on the same grid: PSNR, SSIM (3D and slice-wise), MAE, RMSE, NCC')
     .option('--data-range <r>', 'intensity range R for PSNR/SSIM (default: reference max - min, printed)', parseNumber('--data-range', { min: 0, exclusiveMin: true }))
     .option('--mask <file>', 'evaluate only where this volume (same grid) is nonzero')
-    .action(action(async (predFile: string, refFile: string, opts: { dataRange?: number; mask?: string }, cmd: Command) => {
+    .option('--labels', 'the inputs are label maps: Dice and normalised surface Dice per label instead')
+    .option('--nsd-tolerance <mm>', 'surface Dice tolerance in mm (with --labels)', parseNumber('--nsd-tolerance', { min: 0 }), 1)
+    .action(action(async (predFile: string, refFile: string, opts: { dataRange?: number; mask?: string; labels?: boolean; nsdTolerance: number }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const pred = await loadScalar(predFile, 'prediction');
       const ref = await loadScalar(refFile, 'reference');
       assertSameGrid(pred, ref, predFile, refFile);
+      if (opts.labels) {
+        const r = evaluateLabels(pred, ref, opts.nsdTolerance, [predFile, refFile]);
+        emit(g, r, () => formatLabelEval(r));
+        return;
+      }
       let mask: ArrayLike<number> | undefined;
       if (opts.mask) {
         const m = await loadScalar(opts.mask, 'mask');

@@ -103,3 +103,53 @@ describe('medfield phantom / eval / preprocess / demo', () => {
     }
   });
 });
+
+describe('medfield eval on label maps and bad volumes', () => {
+  test('Dice and surface Dice of a shifted segmentation', async () => {
+    const { createVolume } = await import('../../src/core/volume.js');
+    const { writeVolume } = await import('../../src/platform/volume-io.js');
+    const dir = tmp();
+    const a = createVolume([20, 20, 20], { data: new Uint8Array(8000), spacingMm: [1, 1, 2] });
+    const b = createVolume([20, 20, 20], { data: new Uint8Array(8000), spacingMm: [1, 1, 2] });
+    for (let k = 5; k < 15; k++) for (let j = 5; j < 15; j++) for (let i = 5; i < 15; i++) {
+      a.data[i + 20 * (j + 20 * k)] = 1;
+      b.data[i + 1 + 20 * (j + 20 * k)] = 1; // shifted one voxel (1 mm) along i
+    }
+    await writeVolume(path.join(dir, 'a.nii.gz'), a);
+    await writeVolume(path.join(dir, 'b.nii.gz'), b);
+    const r = runCli(['eval', path.join(dir, 'b.nii.gz'), path.join(dir, 'a.nii.gz'), '--labels', '--nsd-tolerance', '1', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = r.json as { labels: { label: number; dice: number; nsd: number }[] };
+    assert.equal(j.labels.length, 1);
+    assert.ok(Math.abs(j.labels[0].dice - 0.9) < 1e-12, `dice ${j.labels[0].dice}`); // overlap 9/10
+    assert.equal(j.labels[0].nsd, 1, 'a 1 mm shift is within a 1 mm tolerance');
+    const r2 = runCli(['eval', path.join(dir, 'b.nii.gz'), path.join(dir, 'a.nii.gz'), '--labels', '--nsd-tolerance', '0.5', '--json']);
+    assert.ok((r2.json as { labels: { nsd: number }[] }).labels[0].nsd < 1);
+  });
+
+  test('a NaN-filled volume is refused with a clear message', async () => {
+    const { createVolume } = await import('../../src/core/volume.js');
+    const { writeVolume } = await import('../../src/platform/volume-io.js');
+    const dir = tmp();
+    const v = createVolume([16, 16, 16], { data: new Float32Array(4096).fill(NaN) });
+    const ok = createVolume([16, 16, 16], { data: new Float32Array(4096).fill(1) });
+    await writeVolume(path.join(dir, 'nan.nii'), v);
+    await writeVolume(path.join(dir, 'ok.nii'), ok);
+    const r = runCli(['eval', path.join(dir, 'nan.nii'), path.join(dir, 'ok.nii'), '--data-range', '1']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /nan\.nii: contains 4096 NaN\/Inf values/);
+    const p = runCli(['preprocess', path.join(dir, 'nan.nii'), '--normalize', 'minmax', '-o', path.join(dir, 'o.nii')]);
+    assert.equal(p.code, 1);
+    assert.match(p.stderr, /NaN/);
+    assert.ok(!existsSync(path.join(dir, 'o.nii')));
+    const info = runCli(['info', path.join(dir, 'nan.nii'), '--json']);
+    assert.equal(info.code, 0);
+    assert.equal(info.json?.nonFinite, 4096);
+  });
+
+  test('an unwritable output path fails cleanly', () => {
+    const r = runCli(['phantom', 'shepp-logan', '--size', '8', '-o', '/nonexistent-dir/x.nii.gz']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /x\.nii\.gz: cannot write: directory \/nonexistent-dir does not exist/);
+  });
+});

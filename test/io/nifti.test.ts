@@ -9,26 +9,7 @@ import { createVolume, dtypeOf, orientationCode, volumeStats, type Volume } from
 import { decodeNifti, encodeNifti, rotationToQuatern, quaternToRotation } from '../../src/io/nifti.js';
 import { loadVolume, writeVolume } from '../../src/platform/volume-io.js';
 import { sharedData, skipWithoutData } from '../helpers/data.js';
-
-interface Expect { file: string; dims: number[]; spacing: number[]; dtype: string; min: number; max: number; orient: string; frames?: number }
-
-/** Expected values from ../shared/data/README.md (computed there with nibabel). */
-export const NIFTI_EXPECTATIONS: Expect[] = [
-  ...([['t1c', 15462], ['t1n', 2921], ['t2f', 3119], ['t2w', 3689]] as const).map(([s, max]) => ({
-    file: `brats-gli-00001-000/BraTS-GLI-00001-000-${s}.nii.gz`, dims: [240, 240, 155], spacing: [1, 1, 1], dtype: 'int16', min: 0, max, orient: 'LPS',
-  })),
-  ...([['t1', -52, 759], ['t1c', -3, 1098], ['t2', -136, 1593], ['fla', -45, 663]] as const).map(([s, min, max]) => ({
-    file: `tcga-fg-6692-brainles/OtherEXampleFromTCIA_${s}_bet.nii.gz`, dims: [240, 240, 155], spacing: [1, 1, 1], dtype: 'int16', min, max, orient: 'LPS',
-  })),
-  { file: 'tcga-fg-6692-brainles/seg_fusion_simple.nii.gz', dims: [240, 240, 155], spacing: [1, 1, 1], dtype: 'uint8', min: 0, max: 4, orient: 'LPS' },
-  { file: 'stroke-mri-cstar/T1.nii.gz', dims: [124, 160, 140], spacing: [1, 1, 1], dtype: 'uint8', min: 0, max: 252, orient: 'RAS' },
-  { file: 'stroke-mri-cstar/FLAIR.nii.gz', dims: [124, 160, 140], spacing: [1, 1, 1], dtype: 'uint8', min: 0, max: 255, orient: 'RAS' },
-  { file: 'stroke-mri-cstar/T2.nii.gz', dims: [124, 160, 140], spacing: [1, 1, 1], dtype: 'float32', min: 0, max: 503.97, orient: 'RAS' },
-  { file: 'seg3d-head-mri/MR.nii.gz', dims: [160, 232, 160], spacing: [1.0, 0.8984, 0.8984], dtype: 'float32', min: 0, max: 512, orient: 'RAS' },
-  { file: 'totalseg-ct/example_ct.nii.gz', dims: [122, 101, 112], spacing: [3, 3, 3], dtype: 'int32', min: -1207, max: 3382, orient: 'RAS' },
-  { file: 'mri-2d-slices-motion-dcm-qa-sag/2_fmri_SagAP.nii', dims: [64, 64, 36], spacing: [3.203, 3.203, 3.6], dtype: 'int16', min: 0, max: 3174, orient: 'PSL', frames: 6 },
-  { file: 'mri-2d-slices-motion-dcm-qa-sag/3_fmri_SagHF.nii', dims: [64, 64, 36], spacing: [3.203, 3.203, 3.6], dtype: 'int16', min: 0, max: 3114, orient: 'PSL', frames: 6 },
-];
+import { NIFTI_EXPECTATIONS } from '../helpers/expectations.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'medfield-nifti-'));
 
@@ -240,5 +221,23 @@ describe('NIfTI bad input', () => {
     assert.deepEqual(readdirSync(dir), ['out.nii.gz'], 'only the final file, no temp files');
     assert.ok(existsSync(f));
     assert.ok(gunzipSync(readFileSync(f)).length === 352 + 64 * 4);
+  });
+});
+
+describe('NIfTI written by medfield, read by ITK', () => {
+  test('ITK sees the same geometry and data (sform/qform consistent)', async () => {
+    const { readItkVolume } = await import('../../src/platform/itk-io.js');
+    const v = rotated();
+    const dir = tmp();
+    for (const name of ['r.nii', 'r.nii.gz']) {
+      const f = path.join(dir, name);
+      await writeVolume(f, v);
+      const itk = await readItkVolume(f);
+      assert.deepEqual(itk.dims, v.dims);
+      for (let i = 0; i < 3; i++) assert.ok(Math.abs(itk.spacingMm[i] - v.spacingMm[i]) < 1e-5, `spacing ${itk.spacingMm}`);
+      for (let i = 0; i < 3; i++) assert.ok(Math.abs(itk.originMm[i] - v.originMm[i]) < 1e-4, `origin ${itk.originMm}`);
+      for (let i = 0; i < 9; i++) assert.ok(Math.abs(itk.direction[i] - v.direction[i]) < 1e-5, `direction ${Array.from(itk.direction)}`);
+      assert.deepEqual(Array.from(itk.data), Array.from(v.data));
+    }
   });
 });

@@ -1,0 +1,10 @@
+/**
+ * `medfield/node`: the Node-only part of the library — files by name (any supported format,
+ * atomic writes), ITK readers/writers, DICOM series, elastix registration, progress on stderr.
+ */
+export * from './fs.js';
+export * from './volume-io.js';
+export { readItkVolume, writeItkVolume, ITK_WRITE_EXTENSIONS, type WriteItkOptions } from './itk-io.js';
+export { listDicomSeries, loadDicomSeries, readDicomSeries, type DicomSeriesInfo } from './dicom.js';
+export * from './register.js';
+export * from './progress.js';
