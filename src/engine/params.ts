@@ -60,3 +60,24 @@ export function zeroGrad(params: readonly ParamTensor[]): void {
     p.touched?.fill(0);
   }
 }
+
+/**
+ * An optimiser's resumable state as plain data (what a checkpoint stores next to the parameters):
+ * `tensors` by safetensors key (e.g. 'adam.m.mlp.layer1.weight'), `scalars` such as the step count.
+ * Restoring it with the same parameters must make the next update bit-identical.
+ */
+export interface OptimizerState {
+  readonly kind: string;
+  readonly tensors: Readonly<Record<string, Float32Array>>;
+  readonly scalars: Readonly<Record<string, number>>;
+}
+
+/** What every optimiser offers (Adam, sparse Adam, SGD): update in place from `grad`, state in/out. */
+export interface Optimizer {
+  /** Applies one update with learning rate `lr` to every tensor it was built with. */
+  step(lr: number): void;
+  /** Snapshot of the resumable state (copies). */
+  state(): OptimizerState;
+  /** Restores a snapshot taken by `state()` of an optimiser over the same tensors. */
+  loadState(state: OptimizerState): void;
+}
