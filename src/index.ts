@@ -8,3 +8,4 @@ export * from './io/index.js';
 export * from './metrics/index.js';
 export * from './phantom/index.js';
 export * from './preprocess/index.js';
+export * from './geometry/index.js';

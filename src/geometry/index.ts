@@ -1,0 +1,4 @@
+export * from './xray.js';
+export * from './grid.js';
+export * from './ray-box.js';
+export * from './pinhole.js';
