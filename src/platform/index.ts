@@ -8,3 +8,4 @@ export { readItkVolume, writeItkVolume, ITK_WRITE_EXTENSIONS, type WriteItkOptio
 export { listDicomSeries, loadDicomSeries, readDicomSeries, type DicomSeriesInfo } from './dicom.js';
 export * from './register.js';
 export * from './progress.js';
+export * from './dataset.js';
