@@ -4,6 +4,7 @@
  * and +x right (OpenGL). docs/coordinate-systems.md, "Pinhole views".
  */
 import { MedfieldError } from '../core/errors.js';
+import { viewFrame, type XrayGeometry } from './xray.js';
 
 /** One pinhole view. Intrinsics in pixels; the image has `height` rows (row 0 = top) and `width` columns. */
 export interface PinholeCamera {
@@ -72,4 +73,50 @@ export function pinholeRays(cam: PinholeCamera): Float32Array {
     }
   }
   return out;
+}
+
+/**
+ * The pinhole camera equivalent to one cone-beam view (docs/coordinate-systems.md): centre at
+ * the source, looking at the detector centre along the central ray, image right = detector +u,
+ * image up = detector +v; focal length DSD/du pixels; the principal point moves with offDetector.
+ * The rays of pixel (row, col) are then identical to `pixelRay`'s. Parallel beams and rotated
+ * detectors have no pinhole equivalent.
+ */
+export function xrayViewCamera(geo: XrayGeometry, angleRad: number): PinholeCamera {
+  if (geo.mode !== 'cone') throw new MedfieldError('unsupported', 'geometry.mode', 'only cone-beam views have an equivalent pinhole camera');
+  if (geo.rotDetector && geo.rotDetector.some((r) => r !== 0)) throw new MedfieldError('unsupported', 'geometry.rotDetector', 'a rotated detector has no equivalent pinhole camera');
+  const f = viewFrame(geo, angleRad);
+  // camera axes: x = eu, y = ev, z = eu x ev (= direction from the detector towards the source)
+  const zx = f[7]! * f[11]! - f[8]! * f[10]!, zy = f[8]! * f[9]! - f[6]! * f[11]!, zz = f[6]! * f[10]! - f[7]! * f[9]!;
+  const c2w = new Float64Array([f[6]!, f[9]!, zx, f[0]!, f[7]!, f[10]!, zy, f[1]!, f[8]!, f[11]!, zz, f[2]!, 0, 0, 0, 1]);
+  const [nu, nv] = geo.nDetector;
+  const [du, dv] = geo.dDetector;
+  // detector centre offset (offDetector) seen from the source shifts the principal point
+  const sx = f[3]! - f[0]!, sy = f[4]! - f[1]!, sz = f[5]! - f[2]!;
+  const offU = sx * f[6]! + sy * f[7]! + sz * f[8]!;
+  const offV = sx * f[9]! + sy * f[10]! + sz * f[11]!;
+  return { cameraToWorld: c2w, width: nu, height: nv, fx: geo.DSD / du, fy: geo.DSD / dv, cx: nu / 2 - offU / du, cy: nv / 2 + offV / dv };
+}
+
+/** A NeRF / instant-ngp `transforms.json` object for cone-beam views (world units: mm). */
+export function nerfTransforms(geo: XrayGeometry, anglesRad: ArrayLike<number>, filePaths: readonly string[]): Record<string, unknown> {
+  const frames = [];
+  let cam: PinholeCamera | undefined;
+  for (let i = 0; i < anglesRad.length; i++) {
+    cam = xrayViewCamera(geo, anglesRad[i]!);
+    const m = cam.cameraToWorld;
+    frames.push({
+      file_path: filePaths[i],
+      angle_rad: anglesRad[i],
+      transform_matrix: [0, 1, 2, 3].map((r) => [m[4 * r]!, m[4 * r + 1]!, m[4 * r + 2]!, m[4 * r + 3]!]),
+    });
+  }
+  const c = cam ?? xrayViewCamera(geo, 0);
+  return {
+    camera_angle_x: 2 * Math.atan(c.width / (2 * c.fx)),
+    camera_angle_y: 2 * Math.atan(c.height / (2 * c.fy)),
+    fl_x: c.fx, fl_y: c.fy, cx: c.cx, cy: c.cy, w: c.width, h: c.height,
+    units: 'mm', convention: 'OpenGL camera (looks down -z, +y up), camera-to-world, row-major 4x4',
+    frames,
+  };
 }

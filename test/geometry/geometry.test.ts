@@ -108,3 +108,22 @@ test('bad geometry: one clear error naming the field', () => {
   validateXrayGeometry(geo(), [0, 1]);
   validateXrayGeometry(geo({ mode: 'parallel', DSO: 2000 }), [0]);
 });
+
+test('cone-beam view = pinhole camera: identical rays, offDetector included', async () => {
+  const { xrayViewCamera, nerfTransforms } = await import('../../src/geometry/pinhole.js');
+  const g = geo({ nDetector: [6, 4], dDetector: [1.5, 2], offDetector: [3, -2], offOrigin: [5, 1, -2] });
+  const a = new Float64Array(6), b = new Float64Array(6);
+  for (const angle of [0, 0.4, 2.5]) {
+    const cam = xrayViewCamera(g, angle);
+    const f = viewFrame(g, angle);
+    for (const [r, c] of [[0, 0], [3, 5], [1, 2]] as const) {
+      pixelRay(g, f, r, c, a);
+      pinholeRay(cam, r, c, b);
+      near(a, b, 1e-12);
+    }
+  }
+  const t = nerfTransforms(g, [0, 1], ['a.png', 'b.png']) as { frames: { transform_matrix: number[][] }[]; w: number };
+  assert.equal(t.frames.length, 2);
+  assert.equal(t.w, 6);
+  assert.equal(t.frames[0]!.transform_matrix[0]![3], 1000 + 5);
+});
