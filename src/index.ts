@@ -9,3 +9,4 @@ export * from './metrics/index.js';
 export * from './phantom/index.js';
 export * from './preprocess/index.js';
 export * from './geometry/index.js';
+export * from './physics/index.js';
