@@ -38,3 +38,9 @@ export const RESAMPLE_ROUNDTRIP_REL = 1e-3;
 export const HISTEQ_IDENTITY_LEVELS = 1;
 /** Equalised CDF at every attained output level t: |(L-1) F(t) - t| <= half a level (round() in T), plus float slack. */
 export const HISTEQ_CDF_LEVELS = 0.5 + 1e-9;
+
+// --- optim (checkpoints, schedules, clipping) ---
+/** Schedules evaluated with pow/cos in float64 vs hand-written closed forms: a few ulps, relative. */
+export const SCHEDULE_ABS = 1e-12;
+/** Global norm after clipping vs maxNorm: the scaled gradients are rounded to float32 (2^-24 relative each), so the norm moves by ~1e-7 relative. */
+export const CLIP_NORM_REL = 1e-6;

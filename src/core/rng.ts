@@ -2,6 +2,8 @@
  * Seeded pseudo-random numbers (SplitMix32 state + Mulberry32 output): deterministic across
  * platforms, cheap, and good enough for sampling and noise (not cryptography).
  */
+import { MedfieldError } from './errors.js';
+
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -9,6 +11,28 @@ export interface Rng {
   normal(): number;
   /** Integer in [0, n). */
   int(n: number): number;
+  /** Snapshot of the full generator state (plain data, JSON-safe), for checkpoints. */
+  getState(): RngState;
+  /** Restores a snapshot from `getState()`: the following draws repeat bit-exactly. */
+  setState(state: RngState): void;
+}
+
+/**
+ * The whole state of an `Rng`: `counter` is the 32-bit Weyl state (unsigned integer) and
+ * `spare` the cached second Box-Muller normal, or null when none is cached.
+ */
+export interface RngState {
+  readonly counter: number;
+  readonly spare: number | null;
+}
+
+function checkState(state: RngState): void {
+  const ok = typeof state === 'object' && state !== null
+    && Number.isInteger(state.counter) && state.counter >= 0 && state.counter <= 0xffffffff
+    && (state.spare === null || typeof state.spare === 'number');
+  if (!ok) {
+    throw new MedfieldError('bad-data', 'rng state', `expected { counter: integer in [0, 2^32), spare: number | null }, got ${JSON.stringify(state)}`);
+  }
 }
 
 export function createRng(seed: number): Rng {
@@ -33,5 +57,13 @@ export function createRng(seed: number): Rng {
       return r * Math.cos(2 * Math.PI * v);
     },
     int(n: number): number { return Math.floor(next() * n); },
+    getState(): RngState {
+      return { counter: s >>> 0, spare: Number.isNaN(spare) ? null : spare };
+    },
+    setState(state: RngState): void {
+      checkState(state);
+      s = state.counter >>> 0;
+      spare = state.spare === null ? NaN : state.spare;
+    },
   };
 }
