@@ -9,3 +9,4 @@ export { listDicomSeries, loadDicomSeries, readDicomSeries, type DicomSeriesInfo
 export * from './register.js';
 export * from './progress.js';
 export * from './dataset.js';
+export * from './checkpoint.js';
