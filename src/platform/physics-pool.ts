@@ -35,7 +35,10 @@ class PoolWorker {
   private failure: Error | undefined;
 
   constructor(data: PhysicsWorkerData) {
-    this.worker = new Worker(new URL('./physics-worker.js', import.meta.url), { workerData: data });
+    // Workers inherit the parent's execArgv; --input-type (a parent run with -e or stdin) would
+    // make Node refuse to load the worker file, so it is dropped.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    this.worker = new Worker(new URL('./physics-worker.js', import.meta.url), { workerData: data, execArgv });
     this.worker.unref();
     let readyResolve!: () => void, readyReject!: (e: Error) => void;
     this.ready = new Promise((res, rej) => { readyResolve = res; readyReject = rej; });

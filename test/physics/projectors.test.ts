@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { MedfieldError } from '../../src/core/errors.js';
 import { createRng } from '../../src/core/rng.js';
@@ -227,4 +228,20 @@ test('clear MedfieldErrors for a volume or projections of the wrong length, bad 
   } finally {
     th.dispose();
   }
+});
+
+test('an undisposed threaded projector does not keep the process alive', () => {
+  const pool = new URL('../../src/platform/physics-pool.js', import.meta.url).href;
+  const script = `import { createThreadedProjector } from ${JSON.stringify(pool)};
+const geo = { mode: 'cone', DSD: 300, DSO: 200, nDetector: [9, 7], dDetector: [3, 3], offDetector: [0, 0], nVoxel: [10, 12, 8], dVoxel: [2, 1.5, 2.5], offOrigin: [0, 0, 0] };
+const op = await createThreadedProjector(geo, [0, 1, 2], { threads: 2 });
+const y = new Float32Array(3 * 63);
+await op.forward(new Float32Array(960).fill(1), y);
+console.log('done', y[31]);`;
+  // the timeout only guards against a hang; the child normally exits within a second
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT; // node --test marks its children; this one is a plain script
+  const r = spawnSync(process.execPath, ['--input-type=module'], { input: script, encoding: 'utf8', timeout: 60_000, env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'done 20');
 });
