@@ -8,7 +8,7 @@ import { MedfieldError } from '../core/errors.js';
 import { validateXrayGeometry, type XrayGeometry } from '../geometry/xray.js';
 import type { ProjectionOperator } from './operator.js';
 import { defaultStepMm, trilinearBackprojectRays, trilinearProjectRays } from './ray-march.js';
-import { computeViewRays, packGrid, siddonBackprojectRays, siddonProjectRays } from './siddon.js';
+import { computeViewRays, packGrid, SIDDON_STATE, siddonBackprojectRays, siddonProjectRays } from './siddon.js';
 
 export * from './siddon.js';
 export * from './ray-march.js';
@@ -88,7 +88,7 @@ export function createProjectorKernel(geo: XrayGeometry, anglesRad: ArrayLike<nu
   const nRays = geo.nDetector[0] * geo.nDetector[1];
   const rays = new Float64Array(nRays * 6);
   const frame = new Float64Array(15);
-  const clip = new Float64Array(2);
+  const clip = new Float64Array(SIDDON_STATE); // traversal state (also holds the clip interval)
   const angles = Float64Array.from(anglesRad);
   const volumeSize = geo.nVoxel[0] * geo.nVoxel[1] * geo.nVoxel[2];
   const step = options.stepMm;

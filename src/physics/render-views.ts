@@ -22,7 +22,7 @@
 import { MedfieldError } from '../core/errors.js';
 import { validateXrayGeometry, type XrayGeometry } from '../geometry/xray.js';
 import { defaultStepMm, trilinearProjectRays } from './ray-march.js';
-import { clipToGrid, computeViewRays, packGrid, RAY_STRIDE, siddonMaxRays, siddonProjectRays, type GridPack } from './siddon.js';
+import { clipToGrid, computeViewRays, packGrid, RAY_STRIDE, SIDDON_STATE, siddonMaxRays, siddonProjectRays, type GridPack } from './siddon.js';
 
 export const RENDER_MODES = ['drr', 'mip', 'ea'] as const;
 export type RenderMode = (typeof RENDER_MODES)[number];
@@ -94,7 +94,7 @@ export function renderViews(volume: Float32Array, geo: XrayGeometry, anglesRad: 
   const nRays = geo.nDetector[0] * geo.nDetector[1];
   const out = new Float32Array(anglesRad.length * nRays);
   const rays = new Float64Array(nRays * RAY_STRIDE);
-  const frame = new Float64Array(15), clip = new Float64Array(2);
+  const frame = new Float64Array(15), clip = new Float64Array(SIDDON_STATE);
   for (let v = 0; v < anglesRad.length; v++) {
     computeViewRays(geo, anglesRad[v]!, rays, frame);
     const off = v * nRays;

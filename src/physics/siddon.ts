@@ -4,7 +4,8 @@
  * value). Siddon (Med. Phys. 12(2), 1985) parametrises the ray by its crossings of the voxel
  * boundary planes; Jacobs et al. (Proc. ECSB 1998, "A fast algorithm to calculate the exact
  * radiological path") walk those crossings incrementally instead of merging sorted lists, which
- * is what `siddonTrace` does (one voxel index update and one comparison chain per crossing).
+ * is what `siddonSetup` + `siddonSum` / `siddonAdd` / `siddonMax` do (one comparison chain and one
+ * flat-index update per crossing).
  *
  * Geometry (docs/coordinate-systems.md, "X-ray geometry"): rays come from `viewFrame` /
  * `pixelRay` conventions, the grid spans offOrigin -/+ nVoxel*dVoxel/2 with voxel (i, j, k) at
@@ -114,10 +115,8 @@ export function clipToGrid(ox: number, oy: number, oz: number, dx: number, dy: n
   return t1 > t0;
 }
 
-/** Traversal modes of `siddonTrace`. */
-export const SIDDON_SUM = 0;
-export const SIDDON_ADJOINT = 1;
-export const SIDDON_MAX = 2;
+/** Length of the traversal state written by `siddonSetup`. */
+export const SIDDON_STATE = 16;
 
 /**
  * Voxel crossings visited by the kernels of this module since the last `takeSiddonCount()`
@@ -133,54 +132,147 @@ export function takeSiddonCount(): number {
 }
 
 /**
- * Walks the voxels crossed by o + t d (unit d) inside the grid, in order, with intersection
- * lengths w (mm) > 0. Mode SIDDON_SUM returns sum w * x[voxel]; SIDDON_ADJOINT adds w * value to
- * x[voxel] and returns 0; SIDDON_MAX returns the largest x[voxel] crossed with w > 0 (-Infinity
- * if none). The entry voxel comes from the entry point (clamped into the grid); each step crosses
- * the nearest boundary plane (Jacobs et al. 1998), t of the next plane per axis kept incrementally.
+ * Sets up the traversal of o + t d (unit d) through the grid (Jacobs et al. 1998): clips the
+ * ray, finds the entry voxel from the entry point (clamped into the grid, since the point lies on
+ * the box surface), and per axis the t of the next boundary plane, the t between planes, the flat
+ * index step and the number of planes left before the ray leaves the grid. Writes them to `st`
+ * (SIDDON_STATE Float64): [t0, t1, tx, ty, tz, ddx, ddy, ddz, idx, fx, fy, fz, rx, ry, rz].
+ * Returns false when the ray misses. Every traversal kernel starts here, so the forward
+ * projector, its adjoint and the MIP see exactly the same crossings and lengths.
  */
-export function siddonTrace(ox: number, oy: number, oz: number, dx: number, dy: number, dz: number,
-  g: GridPack, x: Float32Array, mode: number, value: number, clip: Float64Array): number {
-  if (!clipToGrid(ox, oy, oz, dx, dy, dz, g, clip)) return mode === SIDDON_MAX ? -Infinity : 0;
-  const t0 = clip[0]!, t1 = clip[1]!;
+export function siddonSetup(ox: number, oy: number, oz: number, dx: number, dy: number, dz: number,
+  g: GridPack, st: Float64Array): boolean {
+  if (!clipToGrid(ox, oy, oz, dx, dy, dz, g, st)) return false;
+  const t0 = st[0]!;
   const nx = g[9]!, ny = g[10]!, nz = g[11]!;
   const bx = g[0]!, by = g[1]!, bz = g[2]!, sx = g[6]!, sy = g[7]!, sz = g[8]!;
-  // Entry voxel: the entry point lies on the box surface, so floor may give n; clamp.
   let ix = Math.floor((ox + t0 * dx - bx) / sx), iy = Math.floor((oy + t0 * dy - by) / sy), iz = Math.floor((oz + t0 * dz - bz) / sz);
   if (ix < 0) ix = 0; else if (ix >= nx) ix = nx - 1;
   if (iy < 0) iy = 0; else if (iy >= ny) iy = ny - 1;
   if (iz < 0) iz = 0; else if (iz >= nz) iz = nz - 1;
-  // Per axis: index step, flat-index step, t of the next boundary plane, t between planes.
-  let stx = 0, sty = 0, stz = 0, tx = Infinity, ty = Infinity, tz = Infinity, ddx = 0, ddy = 0, ddz = 0;
-  if (dx > 0) { stx = 1; tx = (bx + (ix + 1) * sx - ox) / dx; ddx = sx / dx; }
-  else if (dx < 0) { stx = -1; tx = (bx + ix * sx - ox) / dx; ddx = -sx / dx; }
-  if (dy > 0) { sty = 1; ty = (by + (iy + 1) * sy - oy) / dy; ddy = sy / dy; }
-  else if (dy < 0) { sty = -1; ty = (by + iy * sy - oy) / dy; ddy = -sy / dy; }
-  if (dz > 0) { stz = 1; tz = (bz + (iz + 1) * sz - oz) / dz; ddz = sz / dz; }
-  else if (dz < 0) { stz = -1; tz = (bz + iz * sz - oz) / dz; ddz = -sz / dz; }
-  const fy = sty * nx, fz = stz * nx * ny;
-  let idx = ix + nx * (iy + ny * iz);
-  let t = t0, acc = 0, mx = -Infinity, steps = 0;
+  const NEVER = 2147483647; // planes left on an axis the ray does not move along
+  if (dx > 0) { st[2] = (bx + (ix + 1) * sx - ox) / dx; st[5] = sx / dx; st[9] = 1; st[12] = nx - 1 - ix; }
+  else if (dx < 0) { st[2] = (bx + ix * sx - ox) / dx; st[5] = -sx / dx; st[9] = -1; st[12] = ix; }
+  else { st[2] = Infinity; st[5] = 0; st[9] = 0; st[12] = NEVER; }
+  if (dy > 0) { st[3] = (by + (iy + 1) * sy - oy) / dy; st[6] = sy / dy; st[10] = nx; st[13] = ny - 1 - iy; }
+  else if (dy < 0) { st[3] = (by + iy * sy - oy) / dy; st[6] = -sy / dy; st[10] = -nx; st[13] = iy; }
+  else { st[3] = Infinity; st[6] = 0; st[10] = 0; st[13] = NEVER; }
+  if (dz > 0) { st[4] = (bz + (iz + 1) * sz - oz) / dz; st[7] = sz / dz; st[11] = nx * ny; st[14] = nz - 1 - iz; }
+  else if (dz < 0) { st[4] = (bz + iz * sz - oz) / dz; st[7] = -sz / dz; st[11] = -nx * ny; st[14] = iz; }
+  else { st[4] = Infinity; st[7] = 0; st[11] = 0; st[14] = NEVER; }
+  st[8] = ix + nx * (iy + ny * iz);
+  return true;
+}
+
+/*
+ * The three traversal loops below are the same walk: at each step the nearest boundary plane
+ * (smallest of tx, ty, tz) ends the current segment; the segment [t, t_plane] of length w lies in
+ * voxel idx; crossing the last plane of an axis leaves the grid; a plane beyond t1 means the
+ * segment ends at the exit t1. Only the use of (idx, w) differs. Lengths w <= 0 (a ray through an
+ * edge or corner crosses two planes at the same t) are skipped.
+ */
+
+/** Line integral of x along the ray set up in `st`: sum over crossed voxels of w * x[voxel]. */
+export function siddonSum(st: Float64Array, x: Float32Array): number {
+  const t1 = st[1]!, ddx = st[5]!, ddy = st[6]!, ddz = st[7]!, fx = st[9]!, fy = st[10]!, fz = st[11]!;
+  let t = st[0]!, tx = st[2]!, ty = st[3]!, tz = st[4]!, idx = st[8]!, rx = st[12]!, ry = st[13]!, rz = st[14]!;
+  let acc = 0, n = 0;
   for (;;) {
-    let tn: number, axis: number;
-    if (tx <= ty && tx <= tz) { tn = tx; axis = 0; } else if (ty <= tz) { tn = ty; axis = 1; } else { tn = tz; axis = 2; }
-    const last = tn >= t1;
-    if (last) tn = t1;
-    const w = tn - t;
-    if (w > 0) {
-      steps++;
-      if (mode === SIDDON_SUM) acc += w * x[idx]!;
-      else if (mode === SIDDON_ADJOINT) x[idx] += w * value;
-      else if (x[idx]! > mx) mx = x[idx]!;
+    let tn: number;
+    if (tx <= ty && tx <= tz) {
+      tn = tx;
+      if (tn >= t1) break;
+      if (tn > t) { acc += (tn - t) * x[idx]!; n++; }
+      t = tn;
+      if (rx-- === 0) { crossings += n; return acc; }
+      idx += fx; tx += ddx;
+    } else if (ty <= tz) {
+      tn = ty;
+      if (tn >= t1) break;
+      if (tn > t) { acc += (tn - t) * x[idx]!; n++; }
+      t = tn;
+      if (ry-- === 0) { crossings += n; return acc; }
+      idx += fy; ty += ddy;
+    } else {
+      tn = tz;
+      if (tn >= t1) break;
+      if (tn > t) { acc += (tn - t) * x[idx]!; n++; }
+      t = tn;
+      if (rz-- === 0) { crossings += n; return acc; }
+      idx += fz; tz += ddz;
     }
-    if (last) break;
-    t = tn;
-    if (axis === 0) { ix += stx; if (ix < 0 || ix >= nx) break; idx += stx; tx += ddx; }
-    else if (axis === 1) { iy += sty; if (iy < 0 || iy >= ny) break; idx += fy; ty += ddy; }
-    else { iz += stz; if (iz < 0 || iz >= nz) break; idx += fz; tz += ddz; }
   }
-  crossings += steps;
-  return mode === SIDDON_MAX ? mx : acc;
+  if (t1 > t) { acc += (t1 - t) * x[idx]!; n++; }
+  crossings += n;
+  return acc;
+}
+
+/** Exact adjoint of `siddonSum` for one ray: x[voxel] += w * value over the same crossings. */
+export function siddonAdd(st: Float64Array, x: Float32Array, value: number): void {
+  const t1 = st[1]!, ddx = st[5]!, ddy = st[6]!, ddz = st[7]!, fx = st[9]!, fy = st[10]!, fz = st[11]!;
+  let t = st[0]!, tx = st[2]!, ty = st[3]!, tz = st[4]!, idx = st[8]!, rx = st[12]!, ry = st[13]!, rz = st[14]!;
+  let n = 0;
+  for (;;) {
+    let tn: number;
+    if (tx <= ty && tx <= tz) {
+      tn = tx;
+      if (tn >= t1) break;
+      if (tn > t) { x[idx] += (tn - t) * value; n++; }
+      t = tn;
+      if (rx-- === 0) { crossings += n; return; }
+      idx += fx; tx += ddx;
+    } else if (ty <= tz) {
+      tn = ty;
+      if (tn >= t1) break;
+      if (tn > t) { x[idx] += (tn - t) * value; n++; }
+      t = tn;
+      if (ry-- === 0) { crossings += n; return; }
+      idx += fy; ty += ddy;
+    } else {
+      tn = tz;
+      if (tn >= t1) break;
+      if (tn > t) { x[idx] += (tn - t) * value; n++; }
+      t = tn;
+      if (rz-- === 0) { crossings += n; return; }
+      idx += fz; tz += ddz;
+    }
+  }
+  if (t1 > t) { x[idx] += (t1 - t) * value; n++; }
+  crossings += n;
+}
+
+/** Largest x[voxel] over the voxels crossed with positive length (-Infinity if none). */
+export function siddonMax(st: Float64Array, x: Float32Array): number {
+  const t1 = st[1]!, ddx = st[5]!, ddy = st[6]!, ddz = st[7]!, fx = st[9]!, fy = st[10]!, fz = st[11]!;
+  let t = st[0]!, tx = st[2]!, ty = st[3]!, tz = st[4]!, idx = st[8]!, rx = st[12]!, ry = st[13]!, rz = st[14]!;
+  let m = -Infinity;
+  for (;;) {
+    let tn: number;
+    if (tx <= ty && tx <= tz) {
+      tn = tx;
+      if (tn >= t1) break;
+      if (tn > t && x[idx]! > m) m = x[idx]!;
+      t = tn;
+      if (rx-- === 0) return m;
+      idx += fx; tx += ddx;
+    } else if (ty <= tz) {
+      tn = ty;
+      if (tn >= t1) break;
+      if (tn > t && x[idx]! > m) m = x[idx]!;
+      t = tn;
+      if (ry-- === 0) return m;
+      idx += fy; ty += ddy;
+    } else {
+      tn = tz;
+      if (tn >= t1) break;
+      if (tn > t && x[idx]! > m) m = x[idx]!;
+      t = tn;
+      if (rz-- === 0) return m;
+      idx += fz; tz += ddz;
+    }
+  }
+  if (t1 > t && x[idx]! > m) m = x[idx]!;
+  return m;
 }
 
 /**
@@ -188,21 +280,20 @@ export function siddonTrace(ox: number, oy: number, oz: number, dx: number, dy: 
  * integral of x along ray r (value x mm), accumulated in Float64 and stored as Float32.
  */
 export function siddonProjectRays(rays: Float64Array, nRays: number, g: GridPack, x: Float32Array,
-  y: Float32Array, yOffset: number, clip: Float64Array): void {
+  y: Float32Array, yOffset: number, st: Float64Array): void {
   for (let r = 0, o = 0; r < nRays; r++, o += RAY_STRIDE) {
-    y[yOffset + r] = siddonTrace(rays[o]!, rays[o + 1]!, rays[o + 2]!, rays[o + 3]!, rays[o + 4]!, rays[o + 5]!,
-      g, x, SIDDON_SUM, 0, clip);
+    y[yOffset + r] = siddonSetup(rays[o]!, rays[o + 1]!, rays[o + 2]!, rays[o + 3]!, rays[o + 4]!, rays[o + 5]!, g, st)
+      ? siddonSum(st, x) : 0;
   }
 }
 
 /** Exact adjoint of `siddonProjectRays`: x[voxel] += w * y[yOffset + r] for every crossing (adds). */
 export function siddonBackprojectRays(rays: Float64Array, nRays: number, g: GridPack, y: Float32Array,
-  yOffset: number, x: Float32Array, clip: Float64Array): void {
+  yOffset: number, x: Float32Array, st: Float64Array): void {
   for (let r = 0, o = 0; r < nRays; r++, o += RAY_STRIDE) {
     const v = y[yOffset + r]!;
     if (v === 0) continue; // adds nothing: skipping keeps the result identical
-    siddonTrace(rays[o]!, rays[o + 1]!, rays[o + 2]!, rays[o + 3]!, rays[o + 4]!, rays[o + 5]!,
-      g, x, SIDDON_ADJOINT, v, clip);
+    if (siddonSetup(rays[o]!, rays[o + 1]!, rays[o + 2]!, rays[o + 3]!, rays[o + 4]!, rays[o + 5]!, g, st)) siddonAdd(st, x, v);
   }
 }
 
@@ -211,10 +302,10 @@ export function siddonBackprojectRays(rays: Float64Array, nRays: number, g: Grid
  * projection of the piecewise-constant volume; `background` where a ray misses the grid.
  */
 export function siddonMaxRays(rays: Float64Array, nRays: number, g: GridPack, x: Float32Array,
-  y: Float32Array, yOffset: number, clip: Float64Array, background = 0): void {
+  y: Float32Array, yOffset: number, st: Float64Array, background = 0): void {
   for (let r = 0, o = 0; r < nRays; r++, o += RAY_STRIDE) {
-    const m = siddonTrace(rays[o]!, rays[o + 1]!, rays[o + 2]!, rays[o + 3]!, rays[o + 4]!, rays[o + 5]!,
-      g, x, SIDDON_MAX, 0, clip);
+    const m = siddonSetup(rays[o]!, rays[o + 1]!, rays[o + 2]!, rays[o + 3]!, rays[o + 4]!, rays[o + 5]!, g, st)
+      ? siddonMax(st, x) : -Infinity;
     y[yOffset + r] = m === -Infinity ? background : m;
   }
 }
