@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MedfieldError } from '../../src/core/errors.js';
+import { pixelRay, viewFrame, type XrayGeometry } from '../../src/geometry/xray.js';
+import { psnr } from '../../src/metrics/psnr.js';
+import { ellipsoidPhantom, makeEllipsoid, phantomLineIntegrals, sheppLogan3d, voxelizePhantom, type EllipsoidPhantom } from '../../src/phantom/index.js';
+import { createFftPlan, fftInPlace } from '../../src/physics/fft.js';
+import { createRampFilter, rampKernel } from '../../src/physics/filters.js';
+import { fbp, fdk, parkerWeight, scanQuadrature } from '../../src/physics/fdk.js';
+import { fdkThreaded } from '../../src/platform/recon-pool.js';
+import * as T from '../tolerances.js';
+
+/** Exact line integrals of the phantom along every pixelRay of every view: [views, nv, nu]. */
+function analyticProjections(p: EllipsoidPhantom, geo: XrayGeometry, angles: ArrayLike<number>): Float32Array {
+  const nu = geo.nDetector[0], nv = geo.nDetector[1];
+  const n = nu * nv;
+  const out = new Float32Array(angles.length * n);
+  const O = new Float64Array(3 * n), D = new Float64Array(3 * n);
+  const frame = new Float64Array(15), ray = new Float64Array(6);
+  for (let a = 0; a < angles.length; a++) {
+    viewFrame(geo, angles[a]!, frame);
+    for (let r = 0; r < nv; r++) {
+      for (let c = 0; c < nu; c++) {
+        pixelRay(geo, frame, r, c, ray);
+        const q = 3 * (r * nu + c);
+        O[q] = ray[0]!; O[q + 1] = ray[1]!; O[q + 2] = ray[2]!;
+        D[q] = ray[3]!; D[q + 1] = ray[4]!; D[q + 2] = ray[5]!;
+      }
+    }
+    phantomLineIntegrals(p, { originsMm: O, dirsUnit: D, out: out.subarray(a * n, (a + 1) * n) });
+  }
+  return out;
+}
+
+function linspace(a: number, b: number, n: number, endpoint = false): Float64Array {
+  const out = new Float64Array(n);
+  const step = (b - a) / (endpoint ? n - 1 : n);
+  for (let i = 0; i < n; i++) out[i] = a + i * step;
+  return out;
+}
+
+/** Cone geometry for a 64^3 grid of 2 mm voxels (128 mm cube), detector covering it at magnification 1.5. */
+function coneGeo(over: Partial<XrayGeometry> = {}): XrayGeometry {
+  return {
+    mode: 'cone', DSD: 600, DSO: 400, nDetector: [96, 96], dDetector: [3, 3], offDetector: [0, 0],
+    nVoxel: [64, 64, 64], dVoxel: [2, 2, 2], offOrigin: [0, 0, 0], ...over,
+  };
+}
+
+const shepp = sheppLogan3d({ fovMm: 128 }); // modified densities: values in [0, 1]
+const sheppVox = voxelizePhantom(shepp, { size: 64, supersample: 2 }).data;
+/** Central slices only (|z| <= 16 mm) : where FDK is (nearly) exact and the comparison is about the filter and weights, not cone-beam artefacts. */
+function centralSlab(v: Float32Array, n: number, half: number): Float32Array {
+  const k0 = n / 2 - half, k1 = n / 2 + half;
+  return v.slice(k0 * n * n, k1 * n * n);
+}
+
+test('fft: forward/inverse round trip and a known spectrum', () => {
+  const plan = createFftPlan(16);
+  const re = new Float64Array(16), im = new Float64Array(16);
+  for (let i = 0; i < 16; i++) re[i] = Math.cos((2 * Math.PI * 3 * i) / 16) + 0.5;
+  const copy = re.slice();
+  fftInPlace(plan, re, im);
+  // cos(3 x) + 0.5: DC = 8, bins 3 and 13 = 8, all others 0.
+  for (let k = 0; k < 16; k++) {
+    const expect = k === 0 || k === 3 || k === 13 ? 8 : 0;
+    assert.ok(Math.abs(re[k]! - expect) < 1e-12 && Math.abs(im[k]!) < 1e-12, `bin ${k}: ${re[k]} ${im[k]}`);
+  }
+  fftInPlace(plan, re, im, true);
+  for (let i = 0; i < 16; i++) assert.ok(Math.abs(re[i]! - copy[i]!) < 1e-12);
+});
+
+test('ramp filter: spatial kernel gives |w| at mid frequencies and a positive DC gain; windows attenuate', () => {
+  const tau = 0.5;
+  const f = createRampFilter(64, tau);
+  assert.equal(f.size, 128);
+  // Continuous ramp |f| with f in cycles/mm: bin k of N at f = k / (N tau).
+  for (const k of [8, 16, 32, 48]) {
+    const ideal = k / (f.size * tau);
+    assert.ok(Math.abs(f.response[k]! - ideal) / ideal < T.RAMP_MIDBAND_REL, `bin ${k}: ${f.response[k]} vs ${ideal}`);
+  }
+  assert.ok(f.response[0]! > 0, 'spatial-domain ramp has a small positive DC gain');
+  assert.ok(Math.abs(f.response[0]! - tau * rampKernel(0, tau) - 2 * tau * [...Array(63).keys()].reduce((s, n) => s + rampKernel(n + 1, tau), 0) - tau * rampKernel(64, tau)) < 1e-12);
+  const hann = createRampFilter(64, tau, { window: 'hann' });
+  assert.ok(Math.abs(hann.response[64]!) < 1e-12, 'hann is zero at Nyquist');
+  const cut = createRampFilter(64, tau, { frequencyScaling: 0.5 });
+  assert.equal(cut.response[40], 0);
+  assert.ok(cut.response[20]! > 0);
+});
+
+test('scan quadrature: uniform full turn, short scan and descending angles', () => {
+  const full = scanQuadrature(linspace(0, 2 * Math.PI, 90));
+  assert.ok(full.fullTurn);
+  assert.ok(Math.abs(full.total - 2 * Math.PI) < 1e-12);
+  const half = scanQuadrature(linspace(0, Math.PI, 60));
+  assert.ok(!half.fullTurn);
+  assert.ok(Math.abs(half.total - Math.PI) < 1e-12);
+  const desc = scanQuadrature(linspace(Math.PI, 0, 60));
+  assert.equal(desc.direction, -1);
+  assert.ok(Math.abs(desc.beta[0]!) < 1e-15 && desc.beta[59]! > 3);
+});
+
+test('Parker weights: conjugate rays sum to one, zero at the scan ends', () => {
+  const delta = 0.2;
+  for (const gamma of [-0.15, -0.05, 0, 0.1, 0.19]) {
+    for (const beta of [0, 0.05, 0.1, 0.2, 0.3, 1, 2]) {
+      const conj = beta + Math.PI + 2 * gamma;
+      if (conj > Math.PI + 2 * delta) continue;
+      const s = parkerWeight(beta, gamma, delta) + parkerWeight(conj, -gamma, delta);
+      assert.ok(Math.abs(s - 1) < 1e-12, `beta ${beta} gamma ${gamma}: ${s}`);
+    }
+  }
+  assert.equal(parkerWeight(0, 0.1, delta), 0);
+  assert.ok(parkerWeight(Math.PI + 2 * delta, 0.1, delta) < 1e-30);
+});
+
+test('FDK of the analytic Shepp-Logan, 100 views over 360 deg, 64^3 (projections via pixelRay)', () => {
+  const geo = coneGeo();
+  const angles = linspace(0, 2 * Math.PI, 100);
+  const proj = analyticProjections(shepp, geo, angles);
+  const rec = fdk(geo, angles, proj);
+  // Data range 1: the modified Shepp-Logan phantom spans [0, 1].
+  const whole = psnr(sheppVox, rec, { dataRange: 1 });
+  const central = psnr(centralSlab(sheppVox, 64, 8), centralSlab(rec, 64, 8), { dataRange: 1 });
+  process.stdout.write(`# FDK 64^3 Shepp-Logan 100 views: PSNR ${whole.toFixed(2)} dB (whole), ${central.toFixed(2)} dB (central 16 slices), range 1\n`);
+  assert.ok(whole > T.FDK_SHEPP_PSNR_DB, `PSNR ${whole}`);
+  assert.ok(central > T.FDK_SHEPP_CENTRAL_PSNR_DB, `central PSNR ${central}`);
+  // Orientation check: the brain (0.2) at the centre, the skull (1) at the rim along y.
+  const at = (i: number, j: number, k: number): number => rec[i + 64 * (j + 64 * k)]!;
+  assert.ok(Math.abs(at(32, 32, 32) - 0.2) < 0.05 || Math.abs(at(32, 32, 32) - 0.3) < 0.05, `centre ${at(32, 32, 32)}`);
+});
+
+test('FDK short scan with Parker weights (180 deg + fan angle)', () => {
+  const geo = coneGeo();
+  const halfFan = Math.atan((48 * 3) / 600);
+  const arc = Math.PI + 2 * halfFan;
+  const angles = linspace(0, arc, 80, true);
+  const proj = analyticProjections(shepp, geo, angles);
+  const rec = fdk(geo, angles, proj);
+  const p = psnr(centralSlab(sheppVox, 64, 8), centralSlab(rec, 64, 8), { dataRange: 1 });
+  const noParker = fdk(geo, angles, proj, { parker: false });
+  const q = psnr(centralSlab(sheppVox, 64, 8), centralSlab(noParker, 64, 8), { dataRange: 1 });
+  process.stdout.write(`# FDK Parker short scan ${(arc * 180 / Math.PI).toFixed(1)} deg: PSNR ${p.toFixed(2)} dB central (without Parker ${q.toFixed(2)} dB)\n`);
+  assert.ok(p > T.FDK_PARKER_CENTRAL_PSNR_DB, `PSNR ${p}`);
+  assert.ok(p > q + 3, 'Parker weights must matter on a short scan');
+  // Clockwise scan (descending angles) is the mirror case: same quality.
+  const anglesDesc = angles.map((a) => -a);
+  const rec2 = fdk(geo, anglesDesc, analyticProjections(shepp, geo, anglesDesc));
+  const p2 = psnr(centralSlab(sheppVox, 64, 8), centralSlab(rec2, 64, 8), { dataRange: 1 });
+  assert.ok(p2 > T.FDK_PARKER_CENTRAL_PSNR_DB, `descending PSNR ${p2}`);
+});
+
+test('FDK of a uniform sphere reconstructs to its value (1/mm), also with detector and origin offsets', () => {
+  const mu = 0.02; // 1/mm, water-like
+  for (const over of [{}, { offDetector: [6, -4] as [number, number], offOrigin: [5, -3, 2] as [number, number, number] }]) {
+    const geo = coneGeo(over);
+    const o = geo.offOrigin;
+    const sphere = ellipsoidPhantom([makeEllipsoid({ density: mu, centreMm: [o[0], o[1], o[2]], semiAxesMm: [40, 40, 40] })], { fovMm: 128 });
+    const angles = linspace(0.3, 0.3 + 2 * Math.PI, 120);
+    const rec = fdk(geo, angles, analyticProjections(sphere, geo, angles));
+    // Mean over the inner ball (radius 25 mm) around the sphere's centre.
+    let s = 0, cnt = 0;
+    for (let k = 0; k < 64; k++) for (let j = 0; j < 64; j++) for (let i = 0; i < 64; i++) {
+      const x = (i - 31.5) * 2, y = (j - 31.5) * 2, z = (k - 31.5) * 2;
+      if (x * x + y * y + z * z < 25 * 25) { s += rec[i + 64 * (j + 64 * k)]!; cnt++; }
+    }
+    const mean = s / cnt;
+    process.stdout.write(`# FDK uniform sphere ${JSON.stringify(over)}: mean ${mean.toFixed(6)} vs ${mu}\n`);
+    assert.ok(Math.abs(mean - mu) / mu < T.FDK_UNIFORM_REL, `mean ${mean}`);
+  }
+});
+
+test('parallel-beam FBP of Shepp-Logan (180 deg), 16 rows = 16 slices', () => {
+  const geo: XrayGeometry = {
+    mode: 'parallel', DSD: 600, DSO: 400, nDetector: [96, 16], dDetector: [2, 2], offDetector: [0, 0],
+    nVoxel: [64, 64, 16], dVoxel: [2, 2, 2], offOrigin: [0, 0, 0],
+  };
+  const angles = linspace(0, Math.PI, 120);
+  const rec = fbp(geo, angles, analyticProjections(shepp, geo, angles));
+  const ref = sheppVox.slice(24 * 64 * 64, 40 * 64 * 64);
+  const p = psnr(ref, rec, { dataRange: 1 });
+  process.stdout.write(`# parallel FBP Shepp-Logan 64x64x16, 120 views/180 deg: PSNR ${p.toFixed(2)} dB (range 1)\n`);
+  assert.ok(p > T.FBP_PARALLEL_PSNR_DB, `PSNR ${p}`);
+});
+
+test('fan-beam FBP (one detector row, 2D) of the central Shepp-Logan slice', () => {
+  const geo: XrayGeometry = {
+    mode: 'cone', DSD: 600, DSO: 400, nDetector: [128, 1], dDetector: [2.25, 2], offDetector: [0, 0],
+    nVoxel: [64, 64, 1], dVoxel: [2, 2, 2], offOrigin: [0, 0, 1], // z = 1 mm: the voxel-centre plane of slice 32
+  };
+  const angles = linspace(0, 2 * Math.PI, 180);
+  const rec = fbp(geo, angles, analyticProjections(shepp, geo, angles));
+  // Reference: the phantom sampled on the same plane z = 1 mm.
+  const ref = sheppVox.slice(32 * 64 * 64, 33 * 64 * 64);
+  const p = psnr(ref, rec, { dataRange: 1 });
+  process.stdout.write(`# fan-beam FBP 64^2, 180 views/360 deg: PSNR ${p.toFixed(2)} dB (range 1)\n`);
+  assert.ok(p > T.FBP_FAN_PSNR_DB, `PSNR ${p}`);
+  assert.throws(() => fbp(coneGeo(), angles, new Float32Array(1)), MedfieldError);
+});
+
+test('bad input: projections of the wrong size, rotated detector, parker on a too-short arc', () => {
+  const geo = coneGeo();
+  const angles = linspace(0, 2 * Math.PI, 10);
+  assert.throws(() => fdk(geo, angles, new Float32Array(5)), (e: unknown) => e instanceof MedfieldError && /projections/.test(e.message));
+  assert.throws(() => fdk({ ...geo, rotDetector: [0.1, 0, 0] }, angles, new Float32Array(10 * 96 * 96)), /rotDetector/);
+  assert.throws(() => fdk(geo, linspace(0, 1, 10), new Float32Array(10 * 96 * 96), { parker: true }), /parker/);
+  assert.throws(() => fdk(geo, angles, new Float32Array(10 * 96 * 96), { window: 'box' as never }), /window/);
+});
+
+test('threaded FDK (2 workers) equals the single-thread result', async () => {
+  const geo = coneGeo({ nVoxel: [32, 32, 32], dVoxel: [4, 4, 4], nDetector: [48, 48], dDetector: [6, 6] });
+  const angles = linspace(0, 2 * Math.PI, 40);
+  const proj = analyticProjections(shepp, geo, angles);
+  const single = fdk(geo, angles, proj);
+  const multi = await fdkThreaded(geo, angles, proj, { threads: 2 });
+  let maxDiff = 0;
+  for (let i = 0; i < single.length; i++) maxDiff = Math.max(maxDiff, Math.abs(single[i]! - multi[i]!));
+  assert.equal(maxDiff, 0, 'same arithmetic in the same order: bit-identical');
+});
