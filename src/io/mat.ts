@@ -155,9 +155,12 @@ class Reader {
   text(el: Element): string {
     const bytes = new Uint8Array(el.view.buffer, el.view.byteOffset + el.offset, el.length);
     if (el.type === MI_UTF8 || el.type === MI_INT8 || el.type === MI_UINT8) return new TextDecoder('utf-8').decode(bytes);
-    const n = this.numbers(el);
-    if (el.type === MI_UTF32) return String.fromCodePoint(...n);
-    // miUINT16 / miUTF16: UTF-16 code units
+    const size = MI_SIZE[el.type];
+    if (size === undefined || size === 8) this.fail(`expected character data, got data type ${el.type}`);
+    const n: number[] = [];
+    for (let i = 0; i < Math.floor(el.length / size); i++) n.push(this.scalar(el, i));
+    if (size === 4) return String.fromCodePoint(...n); // miUTF32 / miUINT32: code points
+    // miUINT16 / miUTF16 (MATLAB's usual char storage): UTF-16 code units
     let s = '';
     for (let i = 0; i < n.length; i += 4096) s += String.fromCharCode(...n.slice(i, i + 4096));
     return s;
