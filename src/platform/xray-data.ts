@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import { MedfieldError } from '../core/errors.js';
 import type { XrayGeometry } from '../geometry/xray.js';
 import { validateXrayGeometry } from '../geometry/xray.js';
-import { readMat, matField, matScalar, matString, matToFloat64, type MatValue } from '../io/mat.js';
+import { readMat, isMatV73, matField, matScalar, matString, matToFloat64, type MatFile, type MatNumericClass, type MatNumericData, type MatValue } from '../io/mat.js';
 import { flatDarkToLineIntegrals } from '../physics/flat-dark.js';
 import { estimateRotationCentre, mirroredShiftPx, type RotationCentreEstimate } from '../physics/rotation-centre.js';
 import { readFileChecked } from './fs.js';
@@ -42,7 +42,7 @@ export const HTC_GRID = 512;
  * convention up to a rigid 90-degree rotation of the world (see docs/real-projection-data.md).
  */
 export async function loadHtcFanbeam(path: string): Promise<HtcFanbeamData> {
-  const mat = readMat(await readFileChecked(path), path);
+  const mat = await readMatFile(path);
   let root: MatValue | undefined;
   let rootName = '';
   for (const [name, v] of mat.variables) {
@@ -212,4 +212,98 @@ export async function loadToothParallel(path: string): Promise<ToothParallelData
   } finally {
     f.close();
   }
+}
+
+// ---- MAT-files of any version by path ----
+
+const MAT_NUMERIC: readonly string[] = ['double', 'single', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64'];
+
+interface H5Entity { keys?: () => string[]; shape?: number[] | null; value?: unknown; attrs: Record<string, { value: unknown }> }
+
+/**
+ * Reads a MAT-file by path: v5/v6/v7 with `readMat` (src/io/mat.ts); v7.3 (HDF5 with a 512-byte
+ * MAT preamble) through h5wasm. v7.3 mapping: a dataset's `MATLAB_class` attribute gives the
+ * class; HDF5 stores MATLAB's column-major m x n array as row-major [n, m], so the bytes are
+ * already in MATLAB order and dims are the HDF5 shape reversed; char data is UTF-16 code units;
+ * `MATLAB_empty` marks empty arrays; groups are 1 x 1 structs (fields in `MATLAB_fields` order
+ * when present). Cell arrays and complex numbers (object references and compound types in
+ * v7.3) come back as 'unsupported'. The `#refs#` and `#subsystem#` groups are skipped.
+ */
+export async function readMatFile(path: string): Promise<MatFile> {
+  const bytes = await readFileChecked(path);
+  if (!isMatV73(bytes)) return readMat(bytes, path);
+  const header = new TextDecoder('latin1').decode(bytes.subarray(0, 116)).replace(/[\s\0]+$/, '');
+  const mod = (await import('h5wasm/node')).default;
+  await mod.ready;
+  const f = new mod.File(path, 'r') as unknown as H5Entity & { get(n: string): unknown; close(): unknown };
+  try {
+    const variables = new Map<string, MatValue>();
+    for (const name of f.keys!()) {
+      if (name.startsWith('#')) continue;
+      variables.set(name, h5ToMat(f.get(name) as H5Entity, `${path}:${name}`, (n) => f.get(n) as H5Entity, name));
+    }
+    return { header, littleEndian: true, variables };
+  } finally {
+    f.close();
+  }
+}
+
+function attrString(e: H5Entity, name: string): string | undefined {
+  const a = e.attrs[name];
+  if (!a) return undefined;
+  const v = a.value;
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.map(String).join('');
+  if (ArrayBuffer.isView(v)) return new TextDecoder().decode(v as Uint8Array).replace(/\0+$/, '');
+  return String(v);
+}
+
+function h5ToMat(e: H5Entity, subject: string, get: (n: string) => H5Entity, h5path: string): MatValue {
+  const cls = attrString(e, 'MATLAB_class') ?? (typeof e.keys === 'function' ? 'struct' : 'double');
+  if (typeof e.keys === 'function') {
+    if (cls !== 'struct') return { kind: 'unsupported', className: cls, dims: [1, 1] };
+    // field order: HDF5 link order (MATLAB_fields, a vlen char array, is not parsed)
+    const fieldNames = e.keys();
+    const rec: Record<string, MatValue> = {};
+    for (const k of fieldNames) rec[k] = h5ToMat(get(`${h5path}/${k}`), `${subject}.${k}`, get, `${h5path}/${k}`);
+    return { kind: 'struct', dims: [1, 1], fieldNames, elements: [rec] };
+  }
+  const shape = e.shape ?? [];
+  const dims = shape.length === 0 ? [1, 1] : shape.slice().reverse();
+  if (dims.length === 1) dims.push(1);
+  const empty = e.attrs['MATLAB_empty'] !== undefined && Number(e.attrs['MATLAB_empty'].value) !== 0;
+  const raw = e.value;
+  if (empty) {
+    const d = ArrayBuffer.isView(raw) ? Array.from(raw as unknown as ArrayLike<number>, Number) : [0, 0];
+    const zeroDims = d.length >= 2 ? d : [0, 0];
+    if (cls === 'char') return { kind: 'char', dims: zeroDims, text: '' };
+    if (MAT_NUMERIC.includes(cls) || cls === 'logical') return { kind: 'numeric', class: cls === 'logical' ? 'uint8' : (cls as MatNumericClass), dims: zeroDims, logical: cls === 'logical', real: new Float64Array(0) };
+    return { kind: 'unsupported', className: cls, dims: zeroDims };
+  }
+  if (cls === 'char') {
+    const units = ArrayBuffer.isView(raw) ? Array.from(raw as unknown as ArrayLike<number>, Number) : [];
+    let text = '';
+    for (let i = 0; i < units.length; i += 4096) text += String.fromCharCode(...units.slice(i, i + 4096));
+    return { kind: 'char', dims, text };
+  }
+  if (!(MAT_NUMERIC.includes(cls) || cls === 'logical')) return { kind: 'unsupported', className: cls, dims };
+  if (!ArrayBuffer.isView(raw) || raw instanceof DataView) return { kind: 'unsupported', className: `${cls} (complex or compound)`, dims };
+  const mcls: MatNumericClass = cls === 'logical' ? 'uint8' : (cls as MatNumericClass);
+  const src = raw as unknown as ArrayLike<number | bigint>;
+  let real: MatNumericData;
+  switch (mcls) {
+    case 'double': real = Float64Array.from(src as ArrayLike<number>); break;
+    case 'single': real = Float32Array.from(src as ArrayLike<number>); break;
+    case 'int8': real = Int8Array.from(src as ArrayLike<number>); break;
+    case 'uint8': real = Uint8Array.from(src as ArrayLike<number>); break;
+    case 'int16': real = Int16Array.from(src as ArrayLike<number>); break;
+    case 'uint16': real = Uint16Array.from(src as ArrayLike<number>); break;
+    case 'int32': real = Int32Array.from(src as ArrayLike<number>); break;
+    case 'uint32': real = Uint32Array.from(src as ArrayLike<number>); break;
+    case 'int64': real = BigInt64Array.from(src as ArrayLike<bigint>, (x) => BigInt(x)); break;
+    case 'uint64': real = BigUint64Array.from(src as ArrayLike<bigint>, (x) => BigInt(x)); break;
+  }
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (real.length !== count) throw new MedfieldError('bad-file', subject, `expected ${count} values for dims ${dims.join('x')}, got ${real.length}`);
+  return { kind: 'numeric', class: mcls, dims, logical: cls === 'logical', real };
 }
