@@ -88,3 +88,21 @@ export const FDK_UNIFORM_REL = 0.01;
 export const FBP_PARALLEL_PSNR_DB = 24.5;
 /** Fan-beam FBP of the central Shepp-Logan slice 64^2, 180 views over 360 deg (measured 28.3 dB). */
 export const FBP_FAN_PSNR_DB = 26;
+
+// --- xdata ---
+/**
+ * Monte-Carlo checks of the noise model use this many standard errors as the bound: a correct
+ * sampler fails about once in 16,000 runs per check; a biased one (e.g. missing the electronic
+ * noise term, +16 % variance at I0 = 1e3) is off by tens of standard errors.
+ */
+export const NOISE_STAT_SIGMAS = 4;
+/** Relative bound on a sample variance from n = 2e5 draws (standard error sqrt(2/n) = 0.32 %, so ~6 SE). */
+export const NOISE_VAR_REL = 0.02;
+/** Zero-noise limit (I0 = 1e15, sigma 0): float32 rounding of line integrals <= 4 plus ~1e-7 noise. */
+export const NOISE_ZERO_LIMIT_ABS = 1e-5;
+/** Flat/dark correction vs hand values: float32 rounding of -log of ratios near 1. */
+export const FLAT_DARK_ABS = 1e-6;
+/** Values read from .mat/.h5 vs values written/known (float64 -> float32 where the reader converts). */
+export const XDATA_READ_ABS = 1e-6;
+/** Rotation-centre estimate on a synthetic sinogram with a known axis: a tenth of a pixel. */
+export const ROTATION_CENTRE_PX = 0.1;
