@@ -7,6 +7,7 @@ import { registerEval } from './eval.js';
 import { registerPhantom } from './phantom.js';
 import { registerPreprocess } from './preprocess.js';
 import { registerInfo } from './info.js';
+import { registerSimulate } from './simulate.js';
 import { reportError } from './common.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerConvert(program);
   registerPreprocess(program);
   registerPhantom(program);
+  registerSimulate(program);
   registerEval(program);
   registerDemo(program);
   return program;
