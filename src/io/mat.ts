@@ -11,7 +11,8 @@
  *
  * Arrays keep MATLAB's column-major order: element (i, j) of an m x n array is at i + m * j.
  * v7.3 files are HDF5 containers and v4 files have another layout: both are detected and
- * rejected with a clear message.
+ * rejected here with a clear message (src/platform/xray-data.ts `readMatFile` reads v7.3
+ * through h5wasm).
  */
 import { unzlibSync } from 'fflate';
 import { MedfieldError } from '../core/errors.js';
@@ -251,7 +252,7 @@ export function isMatV73(bytes: Uint8Array): boolean {
  */
 export function readMat(bytes: Uint8Array, subject = 'mat-file'): MatFile {
   if (isMatV73(bytes)) {
-    throw new MedfieldError('unsupported', subject, 'this is a MATLAB v7.3 MAT-file (HDF5 container); save it with `save(..., \'-v7\')` or read it as HDF5');
+    throw new MedfieldError('unsupported', subject, 'this is a MATLAB v7.3 MAT-file (HDF5 container): read it with readMatFile (medfield/node), or save it with `save(..., \'-v7\')`');
   }
   if (bytes.length < 128) throw new MedfieldError('bad-file', subject, `expected a MAT-file of at least 128 bytes, got ${bytes.length}`);
   const header = new TextDecoder('latin1').decode(bytes.subarray(0, 116)).replace(/[\s\0]+$/, '');
