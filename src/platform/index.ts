@@ -10,3 +10,4 @@ export * from './register.js';
 export * from './progress.js';
 export * from './dataset.js';
 export * from './checkpoint.js';
+export * from './xray-data.js';
