@@ -54,3 +54,13 @@ export const FDK_UNIFORM_REL = 0.01;
 export const FBP_PARALLEL_PSNR_DB = 24.5;
 /** Fan-beam FBP of the central Shepp-Logan slice 64^2, 180 views over 360 deg (measured 28.3 dB). */
 export const FBP_FAN_PSNR_DB = 26;
+/** <Ax, y> vs <x, A^T y> for the test matrix operator: Float32 inputs/outputs, Float64 sums. */
+export const ADJOINT_REL = 1e-5;
+/** Slack on "monotonically decreasing" residuals: Float32 volumes round at ~6e-8 relative. */
+export const MONOTONE_SLACK = 1e-6;
+/** SIRT after 400 iterations on a consistent, overdetermined 128-unknown problem vs the true object. */
+export const SIRT_CONSISTENT_REL = 0.02;
+/** OS-SART (6 subsets, lambda 1) after 200 epochs on the same kind of problem. */
+export const SART_CONSISTENT_REL = 0.01;
+/** CGLS after 60 iterations vs the Cholesky least-squares solution (128 unknowns, Float32 operator I/O; measured 2e-7). */
+export const CGLS_DIRECT_REL = 1e-5;
