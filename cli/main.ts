@@ -8,6 +8,7 @@ import { registerPhantom } from './phantom.js';
 import { registerPreprocess } from './preprocess.js';
 import { registerInfo } from './info.js';
 import { registerSimulate } from './simulate.js';
+import { registerRecon } from './recon.js';
 import { reportError } from './common.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerPreprocess(program);
   registerPhantom(program);
   registerSimulate(program);
+  registerRecon(program);
   registerEval(program);
   registerDemo(program);
   return program;
