@@ -117,3 +117,11 @@ export const SIRT_CONSISTENT_REL = 0.02;
 export const SART_CONSISTENT_REL = 0.01;
 /** CGLS after 60 iterations vs the Cholesky least-squares solution (128 unknowns, Float32 operator I/O; measured 2e-7). */
 export const CGLS_DIRECT_REL = 1e-5;
+
+// --- simulate / recon CLI ---
+/** FDK of the 32^3 ct-50 Shepp-Logan (48^2 detector, noisy, 50 views over 180 deg) vs gt, data range 1: measured 23.4 dB. */
+export const CLI_FDK_MIN_PSNR_DB = 18;
+/** SART (3 epochs) must beat FDK on that protocol (limited arc + noise): measured +4.2 dB. */
+export const CLI_SART_OVER_FDK_DB = 2;
+/** SIRT (30), CGLS (10), OS-SART (5 epochs) must each beat FDK on that protocol: measured +1.0, +0.9, +0.6 dB. */
+export const CLI_ITERATIVE_OVER_FDK_DB = 0.25;
