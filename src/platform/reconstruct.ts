@@ -67,6 +67,7 @@ export async function reconstructDataset(ds: Dataset, opts: ReconOptions): Promi
   const m = opts.method;
   if (m === 'fdk' || m === 'fbp') {
     if (m === 'fdk' && geo.mode !== 'cone') throw new MedfieldError('bad-option', '--method', 'fdk is for cone beam; use fbp for a parallel-beam dataset');
+    if (m === 'fbp' && geo.mode === 'cone' && geo.nDetector[1] !== 1) throw new MedfieldError('bad-option', '--method', `fbp is for parallel and fan beam (one detector row); this cone beam has ${geo.nDetector[1]} rows: use fdk`);
     data = await fdkThreaded(geo, anglesRad, projections, { window: opts.window ?? 'ram-lak', frequencyScaling: opts.frequencyScaling, threads: opts.threads });
   } else {
     const iterations = opts.iterations ?? DEFAULT_ITERATIONS[m];
