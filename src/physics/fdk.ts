@@ -274,26 +274,46 @@ export function backprojectSlab(plan: FdkPlan, filtered: Float32Array, out: Floa
         const c0 = colf | 0;
         const fc = colf - c0;
         const w0 = W * (1 - fc), w1 = W * fc;
-        // row(k) = r0 - k dr for grid slice k (z' = z0 + k dz).
+        // row(k) = r0 - k dr for grid slice k (z' = z0 + k dz), decreasing in k.
         const dr = dz * M * invDv;
         const r0 = rowTop - z0 * M * invDv;
-        // Slices whose row lies in [-0.5, nv - 0.5], within the slab:
-        let kA = Math.ceil((r0 - (nv - 0.5)) / dr);
-        let kB = Math.floor((r0 + 0.5) / dr);
-        if (kA < k0) kA = k0;
-        if (kB > k1 - 1) kB = k1 - 1;
-        if (kA > kB) continue;
+        const idr = 1 / dr;
+        // Slices whose row lies in [-0.5, nv - 0.5] (clamped to the slab), and the interior ones
+        // whose row lies in [0, nv - 1] (no clamping needed). Clamp as doubles, then make them
+        // int32: V8 then indexes with integers instead of converting a double on every access.
+        let kAf = Math.ceil((r0 - (nv - 0.5)) * idr), kBf = Math.floor((r0 + 0.5) * idr);
+        if (kAf < k0) kAf = k0;
+        if (kBf > k1 - 1) kBf = k1 - 1;
+        if (kAf > kBf) continue;
+        let kIf = Math.ceil((r0 - vMax) * idr), kJf = Math.floor(r0 * idr);
+        if (kIf < kAf) kIf = kAf;
+        if (kJf > kBf) kJf = kBf;
+        const kA = kAf | 0, kB = kBf | 0, kI = kIf | 0, kJ = kJf | 0;
         const colBase = fb + c0 * S;
         const a = (rowBase + i) * nk - k0;
-        for (let k = kA; k <= kB; k++) {
+        let k = kA;
+        // Edge slices (within half a pixel outside the outer row centres) clamp to the edge row.
+        for (; k < kI; k++) {
           let rf = r0 - k * dr;
           rf = rf < 0 ? 0 : rf > vMax ? vMax : rf;
+          const r = rf | 0, fr = rf - r, idx = colBase + r;
+          acc[a + k] += w0 * (filtered[idx]! + fr * (filtered[idx + 1]! - filtered[idx]!))
+            + w1 * (filtered[idx + S]! + fr * (filtered[idx + S + 1]! - filtered[idx + S]!));
+        }
+        for (; k <= kJ; k++) {
+          const rf = r0 - k * dr;
           const r = rf | 0;
           const fr = rf - r;
           const idx = colBase + r;
-          const p0 = filtered[idx]! + fr * (filtered[idx + 1]! - filtered[idx]!);
-          const p1 = filtered[idx + S]! + fr * (filtered[idx + S + 1]! - filtered[idx + S]!);
-          acc[a + k] += w0 * p0 + w1 * p1;
+          const f00 = filtered[idx]!, f01 = filtered[idx + 1]!, f10 = filtered[idx + S]!, f11 = filtered[idx + S + 1]!;
+          acc[a + k] += w0 * (f00 + fr * (f01 - f00)) + w1 * (f10 + fr * (f11 - f10));
+        }
+        for (; k <= kB; k++) {
+          let rf = r0 - k * dr;
+          rf = rf < 0 ? 0 : rf > vMax ? vMax : rf;
+          const r = rf | 0, fr = rf - r, idx = colBase + r;
+          acc[a + k] += w0 * (filtered[idx]! + fr * (filtered[idx + 1]! - filtered[idx]!))
+            + w1 * (filtered[idx + S]! + fr * (filtered[idx + S + 1]! - filtered[idx + S]!));
         }
       }
     }
