@@ -105,7 +105,8 @@ export function scanQuadrature(anglesRad: ArrayLike<number>): ScanQuadrature {
   const beta = new Float64Array(n);
   for (let i = 0; i < n; i++) beta[i] = direction > 0 ? anglesRad[i]! - lo : hi - anglesRad[i]!;
   const twoPi = 2 * Math.PI;
-  const fullTurn = n > 1 && span < twoPi && span + span / (n - 1) >= twoPi * (1 - 1e-3);
+  // A full turn may list its start twice (0 and 2 pi): the wrap then gives each copy half a gap.
+  const fullTurn = n > 1 && span <= twoPi * (1 + 1e-9) && span + span / (n - 1) >= twoPi * (1 - 1e-3);
   if (n === 1) {
     weights[0] = Math.PI;
   } else {

@@ -95,6 +95,13 @@ test('scan quadrature: uniform full turn, short scan and descending angles', () 
   const half = scanQuadrature(linspace(0, Math.PI, 60));
   assert.ok(!half.fullTurn);
   assert.ok(Math.abs(half.total - Math.PI) < 1e-12);
+  // Start listed twice (0 and 2 pi): still a full turn of total weight 2 pi.
+  const closed = scanQuadrature(linspace(0, 2 * Math.PI, 91, true));
+  assert.ok(closed.fullTurn);
+  assert.ok(Math.abs(closed.total - 2 * Math.PI) < 1e-12);
+  // Unsorted, non-uniform angles: each weight is half the gap to its neighbours.
+  const odd = scanQuadrature([0.3, 0, 0.1, 0.6]);
+  assert.deepEqual([...odd.weights].map((w) => +w.toFixed(12)), [0.25, 0.1, 0.15, 0.3]);
   const desc = scanQuadrature(linspace(Math.PI, 0, 60));
   assert.equal(desc.direction, -1);
   assert.ok(Math.abs(desc.beta[0]!) < 1e-15 && desc.beta[59]! > 3);
@@ -220,6 +227,18 @@ test('bad input: projections of the wrong size, rotated detector, parker on a to
   assert.throws(() => fdk({ ...geo, rotDetector: [0.1, 0, 0] }, angles, new Float32Array(10 * 96 * 96)), /rotDetector/);
   assert.throws(() => fdk(geo, linspace(0, 1, 10), new Float32Array(10 * 96 * 96), { parker: true }), /parker/);
   assert.throws(() => fdk(geo, angles, new Float32Array(10 * 96 * 96), { window: 'box' as never }), /window/);
+});
+
+test('threaded FBP (3 workers, parallel beam, uneven split) equals the single-thread result', async () => {
+  const geo: XrayGeometry = {
+    mode: 'parallel', DSD: 600, DSO: 400, nDetector: [40, 7], dDetector: [4, 4], offDetector: [1, 0.5],
+    nVoxel: [32, 32, 7], dVoxel: [4, 4, 4], offOrigin: [0, 0, 0],
+  };
+  const angles = linspace(0, Math.PI, 31);
+  const proj = analyticProjections(shepp, geo, angles);
+  const single = fbp(geo, angles, proj, { window: 'hann' });
+  const multi = await fdkThreaded(geo, angles, proj, { threads: 3, window: 'hann' });
+  assert.deepEqual(multi, single);
 });
 
 test('threaded FDK (2 workers) equals the single-thread result', async () => {
