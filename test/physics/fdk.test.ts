@@ -4,7 +4,7 @@ import { MedfieldError } from '../../src/core/errors.js';
 import { pixelRay, viewFrame, type XrayGeometry } from '../../src/geometry/xray.js';
 import { psnr } from '../../src/metrics/psnr.js';
 import { ellipsoidPhantom, makeEllipsoid, phantomLineIntegrals, sheppLogan3d, voxelizePhantom, type EllipsoidPhantom } from '../../src/phantom/index.js';
-import { createFftPlan, fftInPlace } from '../../src/physics/fft.js';
+import { createFftPlan, fftInPlace, realFft } from '../../src/physics/fft.js';
 import { createRampFilter, rampKernel } from '../../src/physics/filters.js';
 import { fbp, fdk, parkerWeight, scanQuadrature } from '../../src/physics/fdk.js';
 import { fdkThreaded } from '../../src/platform/recon-pool.js';
@@ -68,6 +68,10 @@ test('fft: forward/inverse round trip and a known spectrum', () => {
   }
   fftInPlace(plan, re, im, true);
   for (let i = 0; i < 16; i++) assert.ok(Math.abs(re[i]! - copy[i]!) < 1e-12);
+  // realFft returns bins 0..n/2 of the same spectrum.
+  const outRe = new Float64Array(9), outIm = new Float64Array(9);
+  realFft(plan, copy, outRe, outIm, new Float64Array(16), new Float64Array(16));
+  for (let k = 0; k <= 8; k++) assert.ok(Math.abs(outRe[k]! - (k === 0 || k === 3 ? 8 : 0)) < 1e-12 && Math.abs(outIm[k]!) < 1e-12);
 });
 
 test('ramp filter: spatial kernel gives |w| at mid frequencies and a positive DC gain; windows attenuate', () => {
