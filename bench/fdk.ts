@@ -3,7 +3,8 @@
  * views of 256^2 (issue 3 goal: 256^3 <= 10 s on 2 cores), on 1 thread (src/physics/fdk.ts) and
  * on 1 and 2 worker threads (src/platform/recon-pool.ts), plus PSNR against the voxelised
  * Shepp-Logan phantom (data range 1). Projections are the phantom's exact line integrals along
- * pixelRay rays. Prints a table, or one JSON object per line with --json.
+ * pixelRay rays. `cpu_s` is the process's user CPU time (all threads): on a shared machine the
+ * wall time can be far above it. Prints one line per run, or one JSON object per line with --json.
  * Run: npm run bench:fdk [-- --json] [--size 128]
  */
 import { pixelRay, viewFrame, type XrayGeometry } from '../src/geometry/xray.js';
@@ -47,6 +48,7 @@ for (const [n, views] of [[128, 180], [256, 360]] as const) {
 
   // Single thread, stage by stage.
   const plan = planFdk(geo, angles);
+  const c0 = process.cpuUsage();
   const s0 = performance.now();
   const filtered = new Float32Array(views * filteredViewSize(plan));
   filterProjections(plan, proj, filtered);
@@ -55,12 +57,13 @@ for (const [n, views] of [[128, 180], [256, 360]] as const) {
   backprojectSlab(plan, filtered, out);
   const s2 = performance.now();
   const voxelViews = n * n * n * views;
-  emit({ case: label, threads: 'main', seconds: (s2 - s0) / 1000, filter_s: (s1 - s0) / 1000, backproject_s: (s2 - s1) / 1000,
+  emit({ case: label, threads: 'main', seconds: (s2 - s0) / 1000, cpu_s: process.cpuUsage(c0).user / 1e6, filter_s: (s1 - s0) / 1000, backproject_s: (s2 - s1) / 1000,
     gvox_views_per_s: voxelViews / ((s2 - s1) / 1000) / 1e9, psnr_db: psnr(ref, out, { dataRange: 1 }), analytic_projection_s: tProj });
   for (const threads of [1, 2]) {
+    const cu = process.cpuUsage();
     const w0 = performance.now();
     const rec = await fdkThreaded(geo, angles, proj, { threads });
     const sec = (performance.now() - w0) / 1000;
-    emit({ case: label, threads, seconds: sec, psnr_db: psnr(ref, rec, { dataRange: 1 }) });
+    emit({ case: label, threads, seconds: sec, cpu_s: process.cpuUsage(cu).user / 1e6, psnr_db: psnr(ref, rec, { dataRange: 1 }) });
   }
 }

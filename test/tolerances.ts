@@ -84,6 +84,8 @@ export const FDK_SHEPP_CENTRAL_PSNR_DB = 24;
 export const FDK_PARKER_CENTRAL_PSNR_DB = 24.5;
 /** Mean of a reconstructed uniform sphere vs its attenuation: quadrature + filter DC errors (issue: ~1 %; measured 0.15 %). */
 export const FDK_UNIFORM_REL = 0.01;
+/** Centroid of a reconstructed off-centre sphere vs its centre, mm (voxels are 2 mm; a sign error in an offset moves it by >= 4 mm). */
+export const FDK_CENTROID_MM = 0.2;
 /** Parallel-beam FBP of Shepp-Logan 64x64x16, 120 views over 180 deg (measured 26.5 dB). */
 export const FBP_PARALLEL_PSNR_DB = 24.5;
 /** Fan-beam FBP of the central Shepp-Logan slice 64^2, 180 views over 360 deg (measured 28.3 dB). */

@@ -105,7 +105,8 @@ export function scanQuadrature(anglesRad: ArrayLike<number>): ScanQuadrature {
   const beta = new Float64Array(n);
   for (let i = 0; i < n; i++) beta[i] = direction > 0 ? anglesRad[i]! - lo : hi - anglesRad[i]!;
   const twoPi = 2 * Math.PI;
-  const fullTurn = n > 1 && span < twoPi && span + span / (n - 1) >= twoPi * (1 - 1e-3);
+  // A full turn may list its start twice (0 and 2 pi): the wrap then gives each copy half a gap.
+  const fullTurn = n > 1 && span <= twoPi * (1 + 1e-9) && span + span / (n - 1) >= twoPi * (1 - 1e-3);
   if (n === 1) {
     weights[0] = Math.PI;
   } else {
@@ -242,8 +243,11 @@ export function backprojectSlab(plan: FdkPlan, filtered: Float32Array, out: Floa
   const X = new Float64Array(nx), Y = new Float64Array(ny);
   for (let i = 0; i < nx; i++) X[i] = (i - (nx - 1) / 2) * dx;
   for (let j = 0; j < ny; j++) Y[j] = (j - (ny - 1) / 2) * dy;
-  // Per-view per-x and per-y terms of x' and y'.
-  const xc = new Float64Array(nx), xs = new Float64Array(nx);
+  // Views are processed in groups of VIEW_GROUP per voxel column, so the column's nk
+  // accumulators stay in L1 while the group's views are added (the volume is streamed through
+  // memory once per group instead of once per view). Per view: x-terms of x' and y'.
+  const G = VIEW_GROUP;
+  const xc = new Float64Array(G * nx), xs = new Float64Array(G * nx);
   // z' of slice 0 of the whole grid: rows are computed from the global slice index so that any
   // split into slabs gives bit-identical results.
   const z0 = (-(nz - 1) / 2) * dz;
@@ -251,16 +255,20 @@ export function backprojectSlab(plan: FdkPlan, filtered: Float32Array, out: Floa
   const invDu = 1 / du, invDv = 1 / dv;
   const uMax = nu - 1, vMax = nv - 1;
   const DSOD = DSO * DSD;
-  for (let view = 0; view < plan.nViews; view++) {
-    const c = plan.cos[view]!, s = plan.sin[view]!;
-    for (let i = 0; i < nx; i++) { xc[i] = X[i]! * c; xs[i] = X[i]! * s; }
-    const fb = view * block;
+  for (let v0 = 0; v0 < plan.nViews; v0 += G) {
+    const gn = Math.min(G, plan.nViews - v0);
+    for (let g = 0; g < gn; g++) {
+      const c = plan.cos[v0 + g]!, s = plan.sin[v0 + g]!;
+      for (let i = 0; i < nx; i++) { xc[g * nx + i] = X[i]! * c; xs[g * nx + i] = X[i]! * s; }
+    }
     for (let j = 0; j < ny; j++) {
-      const yc = Y[j]! * c, ys = Y[j]! * s;
       const rowBase = j * nx;
-      for (let i = 0; i < nx; i++) {
-        const xr = xc[i]! + ys; // towards the source
-        const yr = yc - xs[i]!; // along u
+      for (let i = 0; i < nx; i++) for (let g = 0; g < gn; g++) {
+        const view = v0 + g;
+        const fb = view * block;
+        const c = plan.cos[view]!, s = plan.sin[view]!;
+        const xr = xc[g * nx + i]! + Y[j]! * s; // towards the source
+        const yr = Y[j]! * c - xs[g * nx + i]!; // along u
         let M = 1, W = 1;
         if (cone) {
           if (!(DSO - xr > 0)) continue; // at or behind the source: no ray of this view
@@ -274,26 +282,46 @@ export function backprojectSlab(plan: FdkPlan, filtered: Float32Array, out: Floa
         const c0 = colf | 0;
         const fc = colf - c0;
         const w0 = W * (1 - fc), w1 = W * fc;
-        // row(k) = r0 - k dr for grid slice k (z' = z0 + k dz).
+        // row(k) = r0 - k dr for grid slice k (z' = z0 + k dz), decreasing in k.
         const dr = dz * M * invDv;
         const r0 = rowTop - z0 * M * invDv;
-        // Slices whose row lies in [-0.5, nv - 0.5], within the slab:
-        let kA = Math.ceil((r0 - (nv - 0.5)) / dr);
-        let kB = Math.floor((r0 + 0.5) / dr);
-        if (kA < k0) kA = k0;
-        if (kB > k1 - 1) kB = k1 - 1;
-        if (kA > kB) continue;
+        const idr = 1 / dr;
+        // Slices whose row lies in [-0.5, nv - 0.5] (clamped to the slab), and the interior ones
+        // whose row lies in [0, nv - 1] (no clamping needed). Clamp as doubles, then make them
+        // int32: V8 then indexes with integers instead of converting a double on every access.
+        let kAf = Math.ceil((r0 - (nv - 0.5)) * idr), kBf = Math.floor((r0 + 0.5) * idr);
+        if (kAf < k0) kAf = k0;
+        if (kBf > k1 - 1) kBf = k1 - 1;
+        if (kAf > kBf) continue;
+        let kIf = Math.ceil((r0 - vMax) * idr), kJf = Math.floor(r0 * idr);
+        if (kIf < kAf) kIf = kAf;
+        if (kJf > kBf) kJf = kBf;
+        const kA = kAf | 0, kB = kBf | 0, kI = kIf | 0, kJ = kJf | 0;
         const colBase = fb + c0 * S;
         const a = (rowBase + i) * nk - k0;
-        for (let k = kA; k <= kB; k++) {
+        let k = kA;
+        // Edge slices (within half a pixel outside the outer row centres) clamp to the edge row.
+        for (; k < kI; k++) {
           let rf = r0 - k * dr;
           rf = rf < 0 ? 0 : rf > vMax ? vMax : rf;
+          const r = rf | 0, fr = rf - r, idx = colBase + r;
+          acc[a + k] += w0 * (filtered[idx]! + fr * (filtered[idx + 1]! - filtered[idx]!))
+            + w1 * (filtered[idx + S]! + fr * (filtered[idx + S + 1]! - filtered[idx + S]!));
+        }
+        for (; k <= kJ; k++) {
+          const rf = r0 - k * dr;
           const r = rf | 0;
           const fr = rf - r;
           const idx = colBase + r;
-          const p0 = filtered[idx]! + fr * (filtered[idx + 1]! - filtered[idx]!);
-          const p1 = filtered[idx + S]! + fr * (filtered[idx + S + 1]! - filtered[idx + S]!);
-          acc[a + k] += w0 * p0 + w1 * p1;
+          const f00 = filtered[idx]!, f01 = filtered[idx + 1]!, f10 = filtered[idx + S]!, f11 = filtered[idx + S + 1]!;
+          acc[a + k] += w0 * (f00 + fr * (f01 - f00)) + w1 * (f10 + fr * (f11 - f10));
+        }
+        for (; k <= kB; k++) {
+          let rf = r0 - k * dr;
+          rf = rf < 0 ? 0 : rf > vMax ? vMax : rf;
+          const r = rf | 0, fr = rf - r, idx = colBase + r;
+          acc[a + k] += w0 * (filtered[idx]! + fr * (filtered[idx + 1]! - filtered[idx]!))
+            + w1 * (filtered[idx + S]! + fr * (filtered[idx + S + 1]! - filtered[idx + S]!));
         }
       }
     }
@@ -304,6 +332,9 @@ export function backprojectSlab(plan: FdkPlan, filtered: Float32Array, out: Floa
     for (let p = 0; p < nx * ny; p++) out[o + p] = acc[p * nk + k]!;
   }
 }
+
+/** Views back-projected together per voxel column (see backprojectSlab). */
+const VIEW_GROUP = 8;
 
 function checkProjections(plan: FdkPlan, projections: Float32Array): void {
   const need = plan.nViews * plan.nu * plan.nv;

@@ -67,6 +67,11 @@ export interface OsSartOptions extends SirtOptions {
   subsets?: number;
   /** Compute ||y - A x|| after every epoch (one extra forward projection each; default false). */
   trackResidual?: boolean;
+  /**
+   * Keep the per-subset column sums C_S in memory (default: when they fit in 256 MiB); false
+   * recomputes them (one extra adjoint per subset and epoch) to save memory.
+   */
+  cacheColumnWeights?: boolean;
 }
 
 /** Options of CGLS. */
@@ -230,7 +235,7 @@ export async function osSart(op: ProjectionOperator, y: Float32Array, opts: OsSa
   const subsets = orderedSubsets(nViews, opts.subsets ?? nViews);
   const R = await rowWeights(op);
   const ones = new Float32Array(m).fill(1);
-  const cache = subsets.length * n <= MAX_CACHED_WEIGHTS;
+  const cache = opts.cacheColumnWeights ?? subsets.length * n <= MAX_CACHED_WEIGHTS;
   const colWeights: Float32Array[] = [];
   const colFor = async (s: number, out: Float32Array): Promise<Float32Array> => {
     if (cache && colWeights[s]) return colWeights[s];

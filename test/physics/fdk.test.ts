@@ -4,7 +4,7 @@ import { MedfieldError } from '../../src/core/errors.js';
 import { pixelRay, viewFrame, type XrayGeometry } from '../../src/geometry/xray.js';
 import { psnr } from '../../src/metrics/psnr.js';
 import { ellipsoidPhantom, makeEllipsoid, phantomLineIntegrals, sheppLogan3d, voxelizePhantom, type EllipsoidPhantom } from '../../src/phantom/index.js';
-import { createFftPlan, fftInPlace } from '../../src/physics/fft.js';
+import { createFftPlan, fftInPlace, realFft } from '../../src/physics/fft.js';
 import { createRampFilter, rampKernel } from '../../src/physics/filters.js';
 import { fbp, fdk, parkerWeight, scanQuadrature } from '../../src/physics/fdk.js';
 import { fdkThreaded } from '../../src/platform/recon-pool.js';
@@ -68,6 +68,10 @@ test('fft: forward/inverse round trip and a known spectrum', () => {
   }
   fftInPlace(plan, re, im, true);
   for (let i = 0; i < 16; i++) assert.ok(Math.abs(re[i]! - copy[i]!) < 1e-12);
+  // realFft returns bins 0..n/2 of the same spectrum.
+  const outRe = new Float64Array(9), outIm = new Float64Array(9);
+  realFft(plan, copy, outRe, outIm, new Float64Array(16), new Float64Array(16));
+  for (let k = 0; k <= 8; k++) assert.ok(Math.abs(outRe[k]! - (k === 0 || k === 3 ? 8 : 0)) < 1e-12 && Math.abs(outIm[k]!) < 1e-12);
 });
 
 test('ramp filter: spatial kernel gives |w| at mid frequencies and a positive DC gain; windows attenuate', () => {
@@ -95,6 +99,13 @@ test('scan quadrature: uniform full turn, short scan and descending angles', () 
   const half = scanQuadrature(linspace(0, Math.PI, 60));
   assert.ok(!half.fullTurn);
   assert.ok(Math.abs(half.total - Math.PI) < 1e-12);
+  // Start listed twice (0 and 2 pi): still a full turn of total weight 2 pi.
+  const closed = scanQuadrature(linspace(0, 2 * Math.PI, 91, true));
+  assert.ok(closed.fullTurn);
+  assert.ok(Math.abs(closed.total - 2 * Math.PI) < 1e-12);
+  // Unsorted, non-uniform angles: each weight is half the gap to its neighbours.
+  const odd = scanQuadrature([0.3, 0, 0.1, 0.6]);
+  assert.deepEqual([...odd.weights].map((w) => +w.toFixed(12)), [0.25, 0.1, 0.15, 0.3]);
   const desc = scanQuadrature(linspace(Math.PI, 0, 60));
   assert.equal(desc.direction, -1);
   assert.ok(Math.abs(desc.beta[0]!) < 1e-15 && desc.beta[59]! > 3);
@@ -125,6 +136,13 @@ test('FDK of the analytic Shepp-Logan, 100 views over 360 deg, 64^3 (projections
   process.stdout.write(`# FDK 64^3 Shepp-Logan 100 views: PSNR ${whole.toFixed(2)} dB (whole), ${central.toFixed(2)} dB (central 16 slices), range 1\n`);
   assert.ok(whole > T.FDK_SHEPP_PSNR_DB, `PSNR ${whole}`);
   assert.ok(central > T.FDK_SHEPP_CENTRAL_PSNR_DB, `central PSNR ${central}`);
+  // A shifted detector (2 px along u, 1.3 px along v) must give the same quality: a sign error in
+  // offDetector[0] blurs every view's back-projection sideways (a ring, not a net shift).
+  const geoOff = coneGeo({ offDetector: [6, -4] });
+  const recOff = fdk(geoOff, angles, analyticProjections(shepp, geoOff, angles));
+  const off = psnr(centralSlab(sheppVox, 64, 8), centralSlab(recOff, 64, 8), { dataRange: 1 });
+  process.stdout.write(`# FDK with offDetector [6, -4] mm: PSNR ${off.toFixed(2)} dB (central 16 slices)\n`);
+  assert.ok(off > T.FDK_SHEPP_CENTRAL_PSNR_DB, `offset-detector PSNR ${off}`);
   // Orientation check: the brain (0.2) at the centre, the skull (1) at the rim along y.
   const at = (i: number, j: number, k: number): number => rec[i + 64 * (j + 64 * k)]!;
   assert.ok(Math.abs(at(32, 32, 32) - 0.2) < 0.05 || Math.abs(at(32, 32, 32) - 0.3) < 0.05, `centre ${at(32, 32, 32)}`);
@@ -150,23 +168,31 @@ test('FDK short scan with Parker weights (180 deg + fan angle)', () => {
   assert.ok(p2 > T.FDK_PARKER_CENTRAL_PSNR_DB, `descending PSNR ${p2}`);
 });
 
-test('FDK of a uniform sphere reconstructs to its value (1/mm), also with detector and origin offsets', () => {
+test('FDK of a uniform sphere reconstructs to its value (1/mm) at the right place, also with detector and origin offsets', () => {
   const mu = 0.02; // 1/mm, water-like
   for (const over of [{}, { offDetector: [6, -4] as [number, number], offOrigin: [5, -3, 2] as [number, number, number] }]) {
     const geo = coneGeo(over);
     const o = geo.offOrigin;
-    const sphere = ellipsoidPhantom([makeEllipsoid({ density: mu, centreMm: [o[0], o[1], o[2]], semiAxesMm: [40, 40, 40] })], { fovMm: 128 });
+    // Off-centre sphere, so a sign error in any offset moves it.
+    const c = [o[0] + 10, o[1] - 7, o[2] + 5];
+    const sphere = ellipsoidPhantom([makeEllipsoid({ density: mu, centreMm: [c[0]!, c[1]!, c[2]!], semiAxesMm: [30, 30, 30] })], { fovMm: 128 });
     const angles = linspace(0.3, 0.3 + 2 * Math.PI, 120);
     const rec = fdk(geo, angles, analyticProjections(sphere, geo, angles));
-    // Mean over the inner ball (radius 25 mm) around the sphere's centre.
-    let s = 0, cnt = 0;
+    // Mean over the inner ball (radius 18 mm) and centroid of the whole reconstruction.
+    let s = 0, cnt = 0, m = 0;
+    const cen = [0, 0, 0];
     for (let k = 0; k < 64; k++) for (let j = 0; j < 64; j++) for (let i = 0; i < 64; i++) {
-      const x = (i - 31.5) * 2, y = (j - 31.5) * 2, z = (k - 31.5) * 2;
-      if (x * x + y * y + z * z < 25 * 25) { s += rec[i + 64 * (j + 64 * k)]!; cnt++; }
+      const p = [o[0] + (i - 31.5) * 2, o[1] + (j - 31.5) * 2, o[2] + (k - 31.5) * 2];
+      const v = rec[i + 64 * (j + 64 * k)]!;
+      const d2 = (p[0]! - c[0]!) ** 2 + (p[1]! - c[1]!) ** 2 + (p[2]! - c[2]!) ** 2;
+      if (d2 < 18 * 18) { s += v; cnt++; }
+      if (d2 < 36 * 36) { m += v; for (let a = 0; a < 3; a++) cen[a] += v * p[a]!; }
     }
     const mean = s / cnt;
-    process.stdout.write(`# FDK uniform sphere ${JSON.stringify(over)}: mean ${mean.toFixed(6)} vs ${mu}\n`);
+    const shift = Math.hypot(cen[0]! / m - c[0]!, cen[1]! / m - c[1]!, cen[2]! / m - c[2]!);
+    process.stdout.write(`# FDK uniform sphere ${JSON.stringify(over)}: mean ${mean.toFixed(6)} vs ${mu}, centroid off by ${shift.toFixed(3)} mm\n`);
     assert.ok(Math.abs(mean - mu) / mu < T.FDK_UNIFORM_REL, `mean ${mean}`);
+    assert.ok(shift < T.FDK_CENTROID_MM, `centroid shift ${shift} mm`);
   }
 });
 
@@ -205,6 +231,18 @@ test('bad input: projections of the wrong size, rotated detector, parker on a to
   assert.throws(() => fdk({ ...geo, rotDetector: [0.1, 0, 0] }, angles, new Float32Array(10 * 96 * 96)), /rotDetector/);
   assert.throws(() => fdk(geo, linspace(0, 1, 10), new Float32Array(10 * 96 * 96), { parker: true }), /parker/);
   assert.throws(() => fdk(geo, angles, new Float32Array(10 * 96 * 96), { window: 'box' as never }), /window/);
+});
+
+test('threaded FBP (3 workers, parallel beam, uneven split) equals the single-thread result', async () => {
+  const geo: XrayGeometry = {
+    mode: 'parallel', DSD: 600, DSO: 400, nDetector: [40, 7], dDetector: [4, 4], offDetector: [1, 0.5],
+    nVoxel: [32, 32, 7], dVoxel: [4, 4, 4], offOrigin: [0, 0, 0],
+  };
+  const angles = linspace(0, Math.PI, 31);
+  const proj = analyticProjections(shepp, geo, angles);
+  const single = fbp(geo, angles, proj, { window: 'hann' });
+  const multi = await fdkThreaded(geo, angles, proj, { threads: 3, window: 'hann' });
+  assert.deepEqual(multi, single);
 });
 
 test('threaded FDK (2 workers) equals the single-thread result', async () => {

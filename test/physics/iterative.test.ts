@@ -158,6 +158,17 @@ test('OS-SART and SART converge on a consistent problem, faster per epoch than S
   assert.ok(relErr(long.x, xt) < T.SART_CONSISTENT_REL, `OS-SART 200 epochs: ${relErr(long.x, xt)}`);
 });
 
+test('OS-SART: recomputed column weights give the same result as cached ones', async () => {
+  const op = smallCone();
+  const y = await project(op, object(op.volumeSize, 4));
+  const a = await osSart(op, y, { iterations: 2, subsets: 4, cacheColumnWeights: true });
+  const before = op.calls.adjoint;
+  const b = await osSart(op, y, { iterations: 2, subsets: 4, cacheColumnWeights: false });
+  assert.deepEqual(b.x, a.x);
+  // 2 epochs x 4 subsets x (update + weights) adjoints when recomputing.
+  assert.equal(op.calls.adjoint - before, 16);
+});
+
 test('ordered subsets cover every view once, interleaved, bit-reversed order', () => {
   const s = orderedSubsets(10, 4);
   assert.deepEqual(s.map((a) => [...a]), [[0, 4, 8], [2, 6], [1, 5, 9], [3, 7]]);
