@@ -4,3 +4,4 @@ export * from './protocols.js';
 export * from './noise.js';
 export * from './flat-dark.js';
 export * from './rotation-centre.js';
+export * from './reconstruction.js';

@@ -11,3 +11,4 @@ export * from './progress.js';
 export * from './dataset.js';
 export * from './checkpoint.js';
 export * from './xray-data.js';
+export { fdkThreaded, type FdkThreadedOptions } from './recon-pool.js';
