@@ -7,7 +7,9 @@ import { gridAabb, pixelRay, rayAabb, viewFrame, type XrayGeometry } from '../..
 import {
   ellipsoidPhantom, makeEllipsoid, phantomLineIntegrals, sheppLogan3d, voxelizePhantom, type EllipsoidPhantom,
 } from '../../src/phantom/index.js';
-import { computeViewRays, createInlineProjector, type ProjectorMethod } from '../../src/physics/projectors.js';
+import {
+  computeViewRays, createInlineProjector, packGrid, SIDDON_STATE, siddonSetup, siddonSum, type ProjectorMethod,
+} from '../../src/physics/projectors.js';
 import { createThreadedProjector, projectVolume } from '../../src/platform/physics-pool.js';
 import {
   BALL_CHORD_REL, PROJ_ADJOINT_REL, SL_CONVERGENCE_RATIO, SL_SIDDON_REL_L2_64, THREADED_ADJOINT_REL,
@@ -116,6 +118,40 @@ test('a constant volume projects to value x chord of the grid box (rayAabb oracl
     });
     assert.ok(hits > 60, `only ${hits} rays hit`);
   }
+});
+
+test('Siddon = brute-force fine sampling of the piecewise-constant volume on random rays (random volume)', () => {
+  const geo: XrayGeometry = {
+    mode: 'cone', DSD: 100, DSO: 60, nDetector: [1, 1], dDetector: [1, 1], offDetector: [0, 0],
+    nVoxel: [7, 5, 6], dVoxel: [1.3, 0.9, 1.1], offOrigin: [0.3, -0.2, 0.1],
+  };
+  const rng = createRng(11);
+  const x = new Float32Array(7 * 5 * 6).map(() => rng.next());
+  const g = packGrid(geo), st = new Float64Array(SIDDON_STATE), box = gridAabb(geo), tt = new Float64Array(2);
+  const h = 2e-4; // mm: each voxel boundary costs at most h x max|x| of quadrature error
+  let tested = 0;
+  for (let r = 0; r < 150; r++) {
+    const p = [0, 1, 2].map((a) => box[a]! + (box[a + 3]! - box[a]!) * rng.next());
+    let d = [rng.normal(), rng.normal(), rng.normal()];
+    if (r % 10 === 0) d = [0, 0, 0].map((_, a) => (a === r % 3 ? 1 : 0)); // axis-aligned rays too
+    const len = Math.hypot(d[0]!, d[1]!, d[2]!);
+    d = d.map((q) => q / len);
+    const o = p.map((q, a) => q - 40 * d[a]!);
+    const got = siddonSetup(o[0]!, o[1]!, o[2]!, d[0]!, d[1]!, d[2]!, g, st) ? siddonSum(st, x) : 0;
+    assert.ok(rayAabb(o[0]!, o[1]!, o[2]!, d[0]!, d[1]!, d[2]!, box, tt));
+    let ref = 0;
+    const n = Math.ceil((tt[1]! - tt[0]!) / h), hh = (tt[1]! - tt[0]!) / n;
+    for (let k = 0; k < n; k++) {
+      const t = tt[0]! + (k + 0.5) * hh;
+      const i = Math.min(6, Math.floor((o[0]! + t * d[0]! - box[0]!) / 1.3));
+      const j = Math.min(4, Math.floor((o[1]! + t * d[1]! - box[1]!) / 0.9));
+      const l = Math.min(5, Math.floor((o[2]! + t * d[2]! - box[2]!) / 1.1));
+      ref += hh * x[i + 7 * (j + 5 * l)]!;
+    }
+    assert.ok(Math.abs(got - ref) <= 20 * hh, `ray ${r}: Siddon ${got} vs brute force ${ref}`);
+    tested++;
+  }
+  assert.equal(tested, 150);
 });
 
 const ADJ_GEOS: Record<string, XrayGeometry> = {
