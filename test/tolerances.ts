@@ -38,3 +38,11 @@ export const RESAMPLE_ROUNDTRIP_REL = 1e-3;
 export const HISTEQ_IDENTITY_LEVELS = 1;
 /** Equalised CDF at every attained output level t: |(L-1) F(t) - t| <= half a level (round() in T), plus float slack. */
 export const HISTEQ_CDF_LEVELS = 0.5 + 1e-9;
+
+// --- engine ---
+/** Float64 central differences (h = 1e-6) of smooth kernels vs analytic gradients: truncation ~h^2, rounding ~1e-16/h. */
+export const ENGINE_FD64_REL = 1e-6;
+/** Float32 kernels (inline JS, WASM SIMD, threaded) vs the float64 reference path: sums of <= ~100 products of O(1) values. */
+export const ENGINE_F32_ABS = 2e-5;
+/** Whole-stack float32 finite differences (h = 1e-2 on a smooth softplus stack, loss in float64): relative to the gradient's max-norm. */
+export const ENGINE_FD32_REL = 2e-2;

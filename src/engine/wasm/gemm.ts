@@ -1,0 +1,150 @@
+/**
+ * WebAssembly SIMD (f32x4) kernels for the MLP, generated at load time with ./emitter.ts.
+ * All addresses, strides and column bounds are in BYTES of the one linear memory that holds every
+ * engine buffer (so no copies in or out). Activations are SoA [rows, pitch]; column ranges are
+ * multiples of 8 floats (callers pad the batch).
+ *
+ * fwd{RB}: Y[r, p] = max(lo, b[r] + sum_k A[r*aRow + k*aK] * X[k*pitch + p]) for rows [r0, r1) in
+ *   blocks of RB, columns in blocks of 8 (two f32x4): a register-blocked RB x 8 micro-kernel with
+ *   RB*2 accumulators; bias and ReLU fused (lo = 0 for ReLU, -inf for none). b = 0: no bias.
+ *   With aRow = 4, aK = 4*in the same kernel computes W^T dZ (backward to the layer input).
+ * dw{RB}x{CB}: C[r*ldc + 4c] += sum_p A[r*pitch + p] * B[c*pitch + p]: weight gradients
+ *   dZ X^T, RB x CB dot products of f32x4 lanes, reduced horizontally once per block.
+ */
+import { assembleModule, F32, FnBuilder, I32, V128 } from './emitter.js';
+
+
+/** Row-block forward kernel (see file comment). */
+function fwdKernel(RB: number): FnBuilder {
+  const f = new FnBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const A = 0, aRow = 1, aK = 2, b = 3, X = 4, Y = 5, r0 = 6, r1 = 7, K = 8, pitch = 9, p0 = 10, p1 = 11, act = 12;
+  const r = f.local(I32), pb = f.local(I32), k = f.local(I32), xp = f.local(I32), yp = f.local(I32);
+  const a: number[] = []; for (let j = 0; j < RB; j++) a.push(f.local(I32));
+  const acc: number[] = []; for (let j = 0; j < 2 * RB; j++) acc.push(f.local(V128));
+  const bv: number[] = []; for (let j = 0; j < RB; j++) bv.push(f.local(V128));
+  const x0 = f.local(V128), x1 = f.local(V128), w = f.local(V128), lo = f.local(V128);
+  f.f32(0).f32(-Infinity).get(act).i32(1).eq().select().f32x4Splat().set(lo);
+  f.get(r0).set(r);
+  f.block().loop(); // rows
+  f.get(r).i32(RB).add().get(r1).gtS().brIf(1);
+  for (let j = 0; j < RB; j++) {
+    // bias: b == 0 -> 0 (address 0 is never a buffer; the load of b[...] is only done when b != 0)
+    f.get(b).i32(0).ne();
+    f.op(0x04, F32); // if (result f32)
+    f.get(b).get(r).i32(4).mul().add().f32Load(4 * j);
+    f.op(0x05); f.f32(0); f.end();
+    f.f32x4Splat().set(bv[j]!);
+  }
+  f.get(p0).set(pb);
+  f.block().loop(); // columns
+  f.get(pb).get(p1).geS().brIf(1);
+  for (let j = 0; j < RB; j++) { f.get(bv[j]!).set(acc[2 * j]!); f.get(bv[j]!).set(acc[2 * j + 1]!); }
+  for (let j = 0; j < RB; j++) { f.get(A).get(r).i32(j).add().get(aRow).mul().add().set(a[j]!); }
+  f.get(X).get(pb).add().set(xp);
+  f.get(K).set(k);
+  f.loop(); // k
+  f.get(xp).v128Load(0).set(x0);
+  f.get(xp).v128Load(16).set(x1);
+  for (let j = 0; j < RB; j++) {
+    f.get(a[j]!).v128Load32Splat(0).set(w);
+    f.get(acc[2 * j]!).get(w).get(x0).f32x4Mul().f32x4Add().set(acc[2 * j]!);
+    f.get(acc[2 * j + 1]!).get(w).get(x1).f32x4Mul().f32x4Add().set(acc[2 * j + 1]!);
+    f.inc(a[j]!, { local: aK });
+  }
+  f.inc(xp, { local: pitch });
+  f.get(k).i32(1).sub().tee(k).brIf(0);
+  f.end(); // k loop
+  for (let j = 0; j < RB; j++) {
+    f.get(Y).get(r).i32(j).add().get(pitch).mul().add().get(pb).add().set(yp);
+    f.get(yp).get(acc[2 * j]!).get(lo).f32x4Max().v128Store(0);
+    f.get(yp).get(acc[2 * j + 1]!).get(lo).f32x4Max().v128Store(16);
+  }
+  f.inc(pb, 32);
+  f.br(0);
+  f.end().end(); // columns
+  f.inc(r, RB);
+  f.br(0);
+  f.end().end(); // rows
+  return f;
+}
+
+/** Weight-gradient kernel with RB x CB register blocking (see file comment). */
+function dwKernel(RB: number, CB: number): FnBuilder {
+  // params: 0 A, 1 B, 2 C, 3 r0, 4 r1, 5 c0, 6 c1, 7 ldc, 8 pitch, 9 p0, 10 p1
+  const f = new FnBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const A = 0, B = 1, C = 2, r0 = 3, r1 = 4, c0 = 5, c1 = 6, ldc = 7, pitch = 8, p0 = 9, p1 = 10;
+  const r = f.local(I32), c = f.local(I32), q = f.local(I32), cp = f.local(I32);
+  const pa: number[] = []; for (let j = 0; j < RB; j++) pa.push(f.local(I32));
+  const pbs: number[] = []; for (let j = 0; j < CB; j++) pbs.push(f.local(I32));
+  const acc: number[] = []; for (let j = 0; j < RB * CB; j++) acc.push(f.local(V128));
+  const va: number[] = []; for (let j = 0; j < RB; j++) va.push(f.local(V128));
+  const vb = f.local(V128);
+  f.get(r0).set(r);
+  f.block().loop(); // rows
+  f.get(r).i32(RB).add().get(r1).gtS().brIf(1);
+  f.get(c0).set(c);
+  f.block().loop(); // cols
+  f.get(c).i32(CB).add().get(c1).gtS().brIf(1);
+  for (let j = 0; j < RB * CB; j++) f.f32(0).f32x4Splat().set(acc[j]!);
+  for (let j = 0; j < RB; j++) f.get(A).get(r).i32(j).add().get(pitch).mul().add().get(p0).add().set(pa[j]!);
+  for (let j = 0; j < CB; j++) f.get(B).get(c).i32(j).add().get(pitch).mul().add().get(p0).add().set(pbs[j]!);
+  f.get(p0).set(q);
+  f.block().loop(); // p
+  f.get(q).get(p1).geS().brIf(1);
+  for (let j = 0; j < RB; j++) { f.get(pa[j]!).v128Load(0).set(va[j]!); f.inc(pa[j]!, 16); }
+  for (let cc = 0; cc < CB; cc++) {
+    f.get(pbs[cc]!).v128Load(0).set(vb); f.inc(pbs[cc]!, 16);
+    for (let j = 0; j < RB; j++) f.get(acc[j * CB + cc]!).get(va[j]!).get(vb).f32x4Mul().f32x4Add().set(acc[j * CB + cc]!);
+  }
+  f.inc(q, 16);
+  f.br(0);
+  f.end().end(); // p
+  for (let j = 0; j < RB; j++) {
+    for (let cc = 0; cc < CB; cc++) {
+      f.get(C).get(r).i32(j).add().get(ldc).mul().add().get(c).i32(cc).add().i32(4).mul().add().set(cp);
+      const v = acc[j * CB + cc]!;
+      f.get(cp);
+      f.get(cp).f32Load(0);
+      f.get(v).f32x4ExtractLane(0).get(v).f32x4ExtractLane(1).f32Add().get(v).f32x4ExtractLane(2).f32Add().get(v).f32x4ExtractLane(3).f32Add();
+      f.f32Add().f32Store(0);
+    }
+  }
+  f.inc(c, CB);
+  f.br(0);
+  f.end().end(); // cols
+  f.inc(r, RB);
+  f.br(0);
+  f.end().end(); // rows
+  return f;
+}
+
+/** Exports of the gemm module (all arguments i32; see the file comment). */
+export interface GemmExports {
+  fwd4(A: number, aRow: number, aK: number, b: number, X: number, Y: number, r0: number, r1: number, K: number, pitch: number, p0: number, p1: number, act: number): void;
+  fwd1(A: number, aRow: number, aK: number, b: number, X: number, Y: number, r0: number, r1: number, K: number, pitch: number, p0: number, p1: number, act: number): void;
+  dw4x2(A: number, B: number, C: number, r0: number, r1: number, c0: number, c1: number, ldc: number, pitch: number, p0: number, p1: number): void;
+  dw1x1(A: number, B: number, C: number, r0: number, r1: number, c0: number, c1: number, ldc: number, pitch: number, p0: number, p1: number): void;
+}
+
+/** Rows per block of the forward micro-kernel (fwd{FWD_RB}). */
+export const FWD_RB = 4;
+
+/** Module bytes for a memory of the given limits (the import's limits must match the memory). */
+export function gemmModuleBytes(memory: { minPages: number; maxPages: number; shared: boolean }): Uint8Array<ArrayBuffer> {
+  return assembleModule([
+    { name: 'fwd4', fn: fwdKernel(4) },
+    { name: 'fwd1', fn: fwdKernel(1) },
+    { name: 'dw4x2', fn: dwKernel(4, 2) },
+    { name: 'dw1x1', fn: dwKernel(1, 1) },
+  ], memory);
+}
+
+/** True when this runtime validates WebAssembly SIMD. */
+export function wasmSimdSupported(): boolean {
+  try {
+    const bytes = gemmModuleBytes({ minPages: 1, maxPages: 1, shared: false });
+    return WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
+}
