@@ -7,6 +7,7 @@
  */
 import type { GemmExports } from '../wasm/gemm.js';
 import { gridBackwardInput, gridBackwardParams, gridForward, frequencyBackwardInput, frequencyForward, type GridLevelRef } from './grid-kernels.js';
+import { gridBackward3F2, gridForward3F2 } from './grid-fast.js';
 import { activationBackward, applyActivation, linearBackwardInput, linearBackwardParams, linearForward } from './linear-kernels.js';
 
 export const OP = {
@@ -64,11 +65,26 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
     case OP.gridForward: {
       const [dim, F, L, n, pitch, x, out] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!];
       const [p0, p1] = share(n, t, T);
+      if (dim === 3 && F === 2) {
+        for (let l = 0; l < L; l++) {
+          const b = 8 + l * 4;
+          gridForward3F2(a[b]!, a[b + 1]!, a[b + 2]! !== 0, H.subarray(a[b + 3]!, a[b + 3]! + a[b + 1]! * 2), H, x, p0, p1, H, out + l * 2 * pitch, pitch);
+        }
+        return;
+      }
       gridForward(dim, F, gridLevels(ctx, a, 8, L, 4), H, x, p0, p1, H, out, pitch);
       return;
     }
     case OP.gridBackward: {
       const [dim, F, L, n, pitch, x, dOut] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!];
+      if (dim === 3 && F === 2) {
+        for (let l = t; l < L; l += T) {
+          const b = 8 + l * 6, size = a[b + 1]!, tch = a[b + 5]!;
+          gridBackward3F2(a[b]!, size, a[b + 2]! !== 0, H.subarray(a[b + 4]!, a[b + 4]! + size * 2), tch >= 0 ? ctx.u8.subarray(tch, tch + size) : undefined,
+            H, x, n, H, dOut + l * 2 * pitch, pitch);
+        }
+        return;
+      }
       const ids: number[] = [];
       for (let l = t; l < L; l += T) ids.push(l);
       gridBackwardParams(dim, F, gridLevels(ctx, a, 8, L, 6), ids, H, x, n, H, dOut, pitch);
@@ -98,10 +114,7 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
       if (c1 <= c0) return;
       const g = ctx.gemm;
       if (g) {
-        const fused = act === 1 ? 1 : 0;
-        const r4 = outD - (outD % 4);
-        if (r4 > 0) g.fwd4(W * 4, inD * 4, 4, b >= 0 ? b * 4 : 0, X * 4, Y * 4, 0, r4, inD, pitch * 4, c0 * 4, c1 * 4, fused);
-        if (r4 < outD) g.fwd1(W * 4, inD * 4, 4, b >= 0 ? b * 4 : 0, X * 4, Y * 4, r4, outD, inD, pitch * 4, c0 * 4, c1 * 4, fused);
+        gemmForward(g, W * 4, inD * 4, 4, b >= 0 ? b * 4 : 0, X * 4, Y * 4, outD, inD, pitch * 4, c0, c1, act === 1 ? 1 : 0);
         if (act > 1) for (let o = 0; o < outD; o++) applyActivation(H, Y + o * pitch, c0, c1, act, leak);
       } else {
         linearForward(H, W, H, b, H, X, H, Y, inD, outD, pitch, c0, c1, act, leak);
@@ -118,15 +131,15 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
       const g = ctx.gemm;
       if (g) {
         const r4 = outD - (outD % 4), cc2 = inD - (inD % 2);
-        if (r4 > 0 && cc2 > 0) g.dw4x2(dY * 4, X * 4, dW * 4, 0, r4, 0, cc2, inD * 4, pitch * 4, c0 * 4, c1 * 4);
-        if (r4 > 0 && cc2 < inD) g.dw1x1(dY * 4, X * 4, dW * 4, 0, r4, cc2, inD, inD * 4, pitch * 4, c0 * 4, c1 * 4);
-        if (r4 < outD) g.dw1x1(dY * 4, X * 4, dW * 4, r4, outD, 0, inD, inD * 4, pitch * 4, c0 * 4, c1 * 4);
-        if (db >= 0) for (let o = 0; o < outD; o++) { let s = 0; const z0 = dY + o * pitch; for (let p = c0; p < c1; p++) s += H[z0 + p]!; H[db + o] += s; }
-        if (dX >= 0) {
-          const i4 = inD - (inD % 4);
-          if (i4 > 0) g.fwd4(W * 4, 4, inD * 4, 0, dY * 4, dX * 4, 0, i4, outD, pitch * 4, c0 * 4, c1 * 4, 0);
-          if (i4 < inD) g.fwd1(W * 4, 4, inD * 4, 0, dY * 4, dX * 4, i4, inD, outD, pitch * 4, c0 * 4, c1 * 4, 0);
+        // Column chunks keep the rows of dZ and X being dotted in L1/L2 (rows are pitch*4 bytes apart).
+        for (let q0 = c0; q0 < c1; q0 += DW_CHUNK) {
+          const q1 = Math.min(c1, q0 + DW_CHUNK) * 4, qb = q0 * 4;
+          if (r4 > 0 && cc2 > 0) g.dw4x2(dY * 4, X * 4, dW * 4, 0, r4, 0, cc2, inD * 4, pitch * 4, qb, q1);
+          if (r4 > 0 && cc2 < inD) g.dw1x1(dY * 4, X * 4, dW * 4, 0, r4, cc2, inD, inD * 4, pitch * 4, qb, q1);
+          if (r4 < outD) g.dw1x1(dY * 4, X * 4, dW * 4, r4, outD, 0, inD, inD * 4, pitch * 4, qb, q1);
         }
+        if (db >= 0) for (let o = 0; o < outD; o++) { let s = 0; const z0 = dY + o * pitch; for (let p = c0; p < c1; p++) s += H[z0 + p]!; H[db + o] += s; }
+        if (dX >= 0) gemmForward(g, W * 4, 4, inD * 4, 0, dY * 4, dX * 4, inD, outD, pitch * 4, c0, c1, 0);
       } else {
         linearBackwardParams(H, dY, H, X, H, dW, H, db, inD, outD, pitch, c0, c1);
         if (dX >= 0) linearBackwardInput(H, W, H, dY, H, dX, inD, outD, pitch, c0, c1);
@@ -188,6 +201,21 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
     }
     default:
       throw new Error(`engine: unknown op ${a[0]}`);
+  }
+}
+
+/** Columns per cache chunk: the forward streams K rows x 64 columns (16 KiB at K = 64) per row block. */
+const FWD_CHUNK = 64;
+/** Columns per chunk of the weight-gradient dots: (out + in) rows x 128 columns stay in L2. */
+const DW_CHUNK = 128;
+
+/** Y = act(A X + b) over columns [c0, c1) in cache-sized column chunks (byte addresses; see wasm/gemm.ts). */
+function gemmForward(g: GemmExports, A: number, aRow: number, aK: number, b: number, X: number, Y: number, R: number, K: number, pitchB: number, c0: number, c1: number, relu: number): void {
+  const r4 = R - (R % 4);
+  for (let q0 = c0; q0 < c1; q0 += FWD_CHUNK) {
+    const qb = q0 * 4, q1 = Math.min(c1, q0 + FWD_CHUNK) * 4;
+    if (r4 > 0) g.fwd4(A, aRow, aK, b, X, Y, 0, r4, K, pitchB, qb, q1, relu);
+    if (r4 < R) g.fwd1(A, aRow, aK, b, X, Y, r4, R, K, pitchB, qb, q1, relu);
   }
 }
 
