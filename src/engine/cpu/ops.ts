@@ -68,7 +68,8 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
       if (dim === 3 && F === 2) {
         for (let l = 0; l < L; l++) {
           const b = 8 + l * 4;
-          gridForward3F2(a[b]!, a[b + 1]!, a[b + 2]! !== 0, H.subarray(a[b + 3]!, a[b + 3]! + a[b + 1]! * 2), H, x, p0, p1, H, out + l * 2 * pitch, pitch);
+          if (ctx.gemm) ctx.gemm.gridf3(a[b + 3]! * 4, a[b]!, a[b + 1]!, a[b + 2]!, x * 4, p0, p1, (out + l * 2 * pitch) * 4, pitch * 4);
+          else gridForward3F2(a[b]!, a[b + 1]!, a[b + 2]! !== 0, H.subarray(a[b + 3]!, a[b + 3]! + a[b + 1]! * 2), H, x, p0, p1, H, out + l * 2 * pitch, pitch);
         }
         return;
       }
@@ -80,6 +81,7 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
       if (dim === 3 && F === 2) {
         for (let l = t; l < L; l += T) {
           const b = 8 + l * 6, size = a[b + 1]!, tch = a[b + 5]!;
+          if (ctx.gemm && tch >= 0) { ctx.gemm.gridb3(a[b + 4]! * 4, tch, a[b]!, size, a[b + 2]!, x * 4, n, (dOut + l * 2 * pitch) * 4, pitch * 4); continue; }
           gridBackward3F2(a[b]!, size, a[b + 2]! !== 0, H.subarray(a[b + 4]!, a[b + 4]! + size * 2), tch >= 0 ? ctx.u8.subarray(tch, tch + size) : undefined,
             H, x, n, H, dOut + l * 2 * pitch, pitch);
         }
@@ -175,6 +177,10 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
       const [data, grad, m, v, touched, rows, rowSize, lr, b1, b2, eps, wd, bc1, bc2, clear] =
         [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!];
       const [r0, r1] = share(rows, t, T);
+      if (ctx.gemm && rowSize === 2 && touched >= 0 && clear) {
+        ctx.gemm.adam2(data * 4, grad * 4, m * 4, v * 4, touched, r0, r1, b1, b2, 1 - b1, 1 - b2, lr / bc1, 1 / Math.sqrt(bc2), eps, wd);
+        return;
+      }
       adamRows(H, ctx.u8, data, grad, m, v, touched, r0, r1, rowSize, lr, b1, b2, eps, wd, bc1, bc2, clear !== 0);
       return;
     }

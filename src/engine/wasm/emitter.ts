@@ -6,8 +6,9 @@
  */
 export const I32 = 0x7f;
 export const F32 = 0x7d;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
-export type ValType = typeof I32 | typeof F32 | typeof V128;
+export type ValType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
 
 function uleb(out: number[], v: number): void {
   v >>>= 0;
@@ -51,6 +52,34 @@ export class FnBuilder {
   f32Load(offset = 0): this { this.code.push(0x2a, 2); uleb(this.code, offset); return this; }
   f32Store(offset = 0): this { this.code.push(0x38, 2); uleb(this.code, offset); return this; }
   f32Add(): this { return this.op(0x92); }
+  f64(v: number): this { this.code.push(0x44); const b = new Uint8Array(new Float64Array([v]).buffer); this.code.push(...b); return this; }
+  f64Add(): this { return this.op(0xa0); }
+  f64Sub(): this { return this.op(0xa1); }
+  f64Mul(): this { return this.op(0xa2); }
+  f64Min(): this { return this.op(0xa4); }
+  f64Max(): this { return this.op(0xa5); }
+  f64FromI32(): this { return this.op(0xb7); }
+  f64FromF32(): this { return this.op(0xbb); }
+  f32FromF64(): this { return this.op(0xb6); }
+  /** i32.trunc_sat_f64_s: NaN -> 0, no trap. */
+  i32TruncSatF64(): this { return this.op(0xfc, 0x02); }
+  and(): this { return this.op(0x71); }
+  xor(): this { return this.op(0x73); }
+  shl(): this { return this.op(0x74); }
+  ltS(): this { return this.op(0x48); }
+  eqz(): this { return this.op(0x45); }
+  i32Load8U(offset = 0): this { this.code.push(0x2d, 0); uleb(this.code, offset); return this; }
+  i32Load16U(offset = 0): this { this.code.push(0x2f, 0); uleb(this.code, offset); return this; }
+  i32Store8(offset = 0): this { this.code.push(0x3a, 0); uleb(this.code, offset); return this; }
+  i64Store(offset = 0): this { this.code.push(0x37, 0); uleb(this.code, offset); return this; }
+  i64Const0(): this { return this.op(0x42, 0); }
+  ifThen(): this { return this.op(0x04, 0x40); }
+  else(): this { return this.op(0x05); }
+  v128Load64Zero(offset = 0): this { this.simd(0x5d); this.code.push(0); uleb(this.code, offset); return this; }
+  v128Store64Lane0(offset = 0): this { this.simd(0x5b); this.code.push(0); uleb(this.code, offset); this.code.push(0); return this; }
+  f32x4Sub(): this { return this.simd(0xe5); }
+  f32x4Div(): this { return this.simd(0xe7); }
+  f32x4Sqrt(): this { return this.simd(0xe3); }
   private simd(op: number): this { this.code.push(0xfd); uleb(this.code, op); return this; }
   v128Load(offset = 0): this { this.simd(0x00); this.code.push(4); uleb(this.code, offset); return this; }
   v128Load32Splat(offset = 0): this { this.simd(0x09); this.code.push(2); uleb(this.code, offset); return this; }

@@ -12,6 +12,8 @@
  *   dZ X^T, RB x CB dot products of f32x4 lanes, reduced horizontally once per block.
  */
 import { assembleModule, F32, FnBuilder, I32, V128 } from './emitter.js';
+import { adam2Kernel } from './adam.js';
+import { gridBackwardKernel, gridForwardKernel } from './grid.js';
 
 
 /** Row-block forward kernel (see file comment). */
@@ -124,6 +126,10 @@ export interface GemmExports {
   fwd1(A: number, aRow: number, aK: number, b: number, X: number, Y: number, r0: number, r1: number, K: number, pitch: number, p0: number, p1: number, act: number): void;
   dw4x2(A: number, B: number, C: number, r0: number, r1: number, c0: number, c1: number, ldc: number, pitch: number, p0: number, p1: number): void;
   dw1x1(A: number, B: number, C: number, r0: number, r1: number, c0: number, c1: number, ldc: number, pitch: number, p0: number, p1: number): void;
+  gridf3(table: number, res: number, size: number, dense: number, x: number, p0: number, p1: number, out: number, pitchBytes: number): void;
+  gridb3(grad: number, flags: number, res: number, size: number, dense: number, x: number, n: number, dOut: number, pitchBytes: number): void;
+  adam2(data: number, grad: number, m: number, v: number, flags: number, r0: number, r1: number,
+    b1: number, b2: number, c1: number, c2: number, step: number, ib2: number, eps: number, wd: number): void;
 }
 
 /** Rows per block of the forward micro-kernel (fwd{FWD_RB}). */
@@ -136,6 +142,9 @@ export function gemmModuleBytes(memory: { minPages: number; maxPages: number; sh
     { name: 'fwd1', fn: fwdKernel(1) },
     { name: 'dw4x2', fn: dwKernel(4, 2) },
     { name: 'dw1x1', fn: dwKernel(1, 1) },
+    { name: 'gridf3', fn: gridForwardKernel() },
+    { name: 'gridb3', fn: gridBackwardKernel() },
+    { name: 'adam2', fn: adam2Kernel() },
   ], memory);
 }
 
