@@ -86,7 +86,7 @@ export interface Backend {
   /** Y [out, pitch] = act(W X + b) over columns [0, nPad). */
   linearForward(layer: LinearKernelSpec, X: Float32Array, Y: Float32Array, nPad: number, pitch: number): void;
   /**
-   * Given Y (the forward output) and dY (overwritten with dL/dz), adds dL/dW, dL/db into the
+   * Given Y (the forward output) and dY (may be overwritten), adds dL/dW, dL/db into the
    * layer's grads and writes dX = W^T dz when dX is given.
    */
   linearBackward(layer: LinearKernelSpec, X: Float32Array, Y: Float32Array, dY: Float32Array, nPad: number, pitch: number, dX: Float32Array | null): void;

@@ -9,7 +9,7 @@ import { MedfieldError } from '../../core/errors.js';
 import { gemmModuleBytes, wasmSimdSupported, type GemmExports } from '../wasm/gemm.js';
 import { Arena } from './arena.js';
 import { ACT_CODES } from './linear-kernels.js';
-import { createKernelContext, OP, runOp, type KernelContext } from './ops.js';
+import { createKernelContext, OP, runOp, SCRATCH_FLOATS, type KernelContext } from './ops.js';
 
 /** Runs one encoded op on every thread and returns when all shares are done. */
 export interface Dispatcher {
@@ -39,6 +39,7 @@ export class CpuBackend implements Backend {
   private dispatcher: Dispatcher;
   private readonly a = new Float64Array(512);
   private partials: Float32Array | null = null;
+  private scratchBuf: Float32Array | null = null;
   private lossParts: Float32Array;
 
   constructor(arena: Arena, simd: boolean, dispatcher: Dispatcher | null, name: string) {
@@ -92,7 +93,14 @@ export class CpuBackend implements Backend {
     this.set(OP.freqInputGrad, spec.dim, spec.octaves, spec.includeInput ? 1 : 0, n, pitch, this.i(x), this.i(dOut), this.i(dx));
   }
   linearForward(L: LinearKernelSpec, X: Float32Array, Y: Float32Array, nPad: number, pitch: number): void {
-    this.set(OP.linearForward, this.i(L.weight), L.bias ? this.i(L.bias) : -1, this.i(X), this.i(Y), L.inDim, L.outDim, pitch, nPad, ACT_CODES[L.activation], L.leak);
+    this.set(OP.linearForward, this.i(L.weight), L.bias ? this.i(L.bias) : -1, this.i(X), this.i(Y), L.inDim, L.outDim, pitch, nPad, ACT_CODES[L.activation], L.leak,
+      this.scratch(L), SCRATCH_FLOATS);
+  }
+  /** Per-thread packing scratch of the SIMD kernels. */
+  private scratch(L: LinearKernelSpec): number {
+    if (L.inDim + L.outDim > 1024) throw new MedfieldError('bad-option', 'mlp width', `a layer's inputs + outputs (${L.inDim + L.outDim}) must be <= 1024`);
+    if (!this.scratchBuf || this.scratchBuf.length < SCRATCH_FLOATS * this.threads) this.scratchBuf = this.arena.f32(SCRATCH_FLOATS * this.threads);
+    return this.i(this.scratchBuf);
   }
   linearBackward(L: LinearKernelSpec, X: Float32Array, Y: Float32Array, dY: Float32Array, nPad: number, pitch: number, dX: Float32Array | null): void {
     const T = this.threads;
@@ -100,7 +108,7 @@ export class CpuBackend implements Backend {
     if (!this.partials || this.partials.length < stride * T) this.partials = this.arena.f32(stride * T);
     const part = this.i(this.partials);
     this.set(OP.linearBackward, this.i(L.weight), this.i(X), this.i(Y), this.i(dY), part, dX ? this.i(dX) : -1,
-      L.inDim, L.outDim, pitch, nPad, ACT_CODES[L.activation], L.leak, stride, L.bias ? 1 : 0);
+      L.inDim, L.outDim, pitch, nPad, ACT_CODES[L.activation], L.leak, stride, L.bias ? 1 : 0, this.scratch(L), SCRATCH_FLOATS);
     this.set(OP.reduce, part, L.inDim * L.outDim, T, stride, this.i(L.gradWeight));
     if (L.gradBias) this.set(OP.reduce, part + L.inDim * L.outDim, L.outDim, T, stride, this.i(L.gradBias));
   }

@@ -111,12 +111,18 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
       return;
     }
     case OP.linearForward: {
-      const [W, b, X, Y, inD, outD, pitch, nPad, act, leak] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!];
+      const [W, b, X, Y, inD, outD, pitch, nPad, act, leak, scratch, sStride] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!];
       const [c0, c1] = columnShare(nPad, t, T);
       if (c1 <= c0) return;
       const g = ctx.gemm;
       if (g) {
-        gemmForward(g, W * 4, inD * 4, 4, b >= 0 ? b * 4 : 0, X * 4, Y * 4, outD, inD, pitch * 4, c0, c1, act === 1 ? 1 : 0);
+        const S = (scratch + t * sStride) * 4, pb = pitch * 4, r4 = outD - (outD % 4), relu = act === 1 ? 1 : 0, bb = b >= 0 ? b * 4 : 0;
+        for (let q0 = c0; q0 < c1; q0 += CHUNK) {
+          const cb = (Math.min(c1, q0 + CHUNK) - q0) * 4;
+          g.pack((X + q0) * 4, pb, inD, cb, S);
+          if (r4 > 0) g.fwd4(W * 4, inD * 4, 4, bb, S, (Y + q0) * 4, 0, r4, inD, cb, pb, 0, cb, relu);
+          if (r4 < outD) g.fwd1(W * 4, inD * 4, 4, bb, S, (Y + q0) * 4, r4, outD, inD, cb, pb, 0, cb, relu);
+        }
         if (act > 1) for (let o = 0; o < outD; o++) applyActivation(H, Y + o * pitch, c0, c1, act, leak);
       } else {
         linearForward(H, W, H, b, H, X, H, Y, inD, outD, pitch, c0, c1, act, leak);
@@ -124,25 +130,32 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
       return;
     }
     case OP.linearBackward: {
-      const [W, X, Y, dY, part, dX, inD, outD, pitch, nPad, act, leak, stride, hasBias] =
-        [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!];
+      const [W, X, Y, dY, part, dX, inD, outD, pitch, nPad, act, leak, stride, hasBias, scratch, sStride] =
+        [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!, a[16]!];
       const [c0, c1] = columnShare(nPad, t, T);
       if (c1 <= c0) return;
-      activationBackward(H, dY, H, Y, outD, pitch, c0, c1, act, leak);
       const dW = part + t * stride, db = hasBias ? dW + outD * inD : -1;
       const g = ctx.gemm;
       if (g) {
-        const r4 = outD - (outD % 4), cc2 = inD - (inD % 2);
-        // Column chunks keep the rows of dZ and X being dotted in L1/L2 (rows are pitch*4 bytes apart).
-        for (let q0 = c0; q0 < c1; q0 += DW_CHUNK) {
-          const q1 = Math.min(c1, q0 + DW_CHUNK) * 4, qb = q0 * 4;
-          if (r4 > 0 && cc2 > 0) g.dw4x2(dY * 4, X * 4, dW * 4, 0, r4, 0, cc2, inD * 4, pitch * 4, qb, q1);
-          if (r4 > 0 && cc2 < inD) g.dw1x1(dY * 4, X * 4, dW * 4, 0, r4, cc2, inD, inD * 4, pitch * 4, qb, q1);
-          if (r4 < outD) g.dw1x1(dY * 4, X * 4, dW * 4, r4, outD, 0, inD, inD * 4, pitch * 4, qb, q1);
+        // Per column chunk: pack dZ (ReLU mask and bias sums fused) and X into contiguous scratch,
+        // then dW += dZ X^T and dX = W^T dZ from L1-resident operands.
+        if (act > 1) activationBackward(H, dY, H, Y, outD, pitch, c0, c1, act, leak);
+        const Sz = (scratch + t * sStride) * 4, Sx = Sz + outD * CHUNK * 4, pb = pitch * 4;
+        const r4 = outD - (outD % 4), cc2 = inD - (inD % 2), i4 = inD - (inD % 4);
+        for (let q0 = c0; q0 < c1; q0 += CHUNK) {
+          const cb = (Math.min(c1, q0 + CHUNK) - q0) * 4;
+          g.packGrad((dY + q0) * 4, (Y + q0) * 4, pb, outD, cb, Sz, db >= 0 ? db * 4 : 0, act === 1 ? 1 : 0);
+          g.pack((X + q0) * 4, pb, inD, cb, Sx);
+          if (r4 > 0 && cc2 > 0) g.dw4x2(Sz, Sx, dW * 4, 0, r4, 0, cc2, inD * 4, cb, 0, cb);
+          if (r4 > 0 && cc2 < inD) g.dw1x1(Sz, Sx, dW * 4, 0, r4, cc2, inD, inD * 4, cb, 0, cb);
+          if (r4 < outD) g.dw1x1(Sz, Sx, dW * 4, r4, outD, 0, inD, inD * 4, cb, 0, cb);
+          if (dX >= 0) {
+            if (i4 > 0) g.fwd4(W * 4, 4, inD * 4, 0, Sz, (dX + q0) * 4, 0, i4, outD, cb, pb, 0, cb, 0);
+            if (i4 < inD) g.fwd1(W * 4, 4, inD * 4, 0, Sz, (dX + q0) * 4, i4, inD, outD, cb, pb, 0, cb, 0);
+          }
         }
-        if (db >= 0) for (let o = 0; o < outD; o++) { let s = 0; const z0 = dY + o * pitch; for (let p = c0; p < c1; p++) s += H[z0 + p]!; H[db + o] += s; }
-        if (dX >= 0) gemmForward(g, W * 4, 4, inD * 4, 0, dY * 4, dX * 4, inD, outD, pitch * 4, c0, c1, 0);
       } else {
+        activationBackward(H, dY, H, Y, outD, pitch, c0, c1, act, leak);
         linearBackwardParams(H, dY, H, X, H, dW, H, db, inD, outD, pitch, c0, c1);
         if (dX >= 0) linearBackwardInput(H, W, H, dY, H, dX, inD, outD, pitch, c0, c1);
       }
@@ -210,20 +223,10 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
   }
 }
 
-/** Columns per cache chunk: the forward streams K rows x 64 columns (16 KiB at K = 64) per row block. */
-const FWD_CHUNK = 64;
-/** Columns per chunk of the weight-gradient dots: (out + in) rows x 128 columns stay in L2. */
-const DW_CHUNK = 128;
-
-/** Y = act(A X + b) over columns [c0, c1) in cache-sized column chunks (byte addresses; see wasm/gemm.ts). */
-function gemmForward(g: GemmExports, A: number, aRow: number, aK: number, b: number, X: number, Y: number, R: number, K: number, pitchB: number, c0: number, c1: number, relu: number): void {
-  const r4 = R - (R % 4);
-  for (let q0 = c0; q0 < c1; q0 += FWD_CHUNK) {
-    const qb = q0 * 4, q1 = Math.min(c1, q0 + FWD_CHUNK) * 4;
-    if (r4 > 0) g.fwd4(A, aRow, aK, b, X, Y, 0, r4, K, pitchB, qb, q1, relu);
-    if (r4 < R) g.fwd1(A, aRow, aK, b, X, Y, r4, R, K, pitchB, qb, q1, relu);
-  }
-}
+/** Columns per packed chunk: (out + in) rows x 64 columns (32 KiB at 64 + 64 rows) stay in L1/L2. */
+export const CHUNK = 64;
+/** Floats of packing scratch per thread: up to 1024 rows (out + in) of one chunk. */
+export const SCRATCH_FLOATS = 1024 * CHUNK;
 
 /**
  * Adam (Kingma & Ba 2015, Algorithm 1) over rows [r0, r1); bc1 = 1 - beta1^t, bc2 = 1 - beta2^t.

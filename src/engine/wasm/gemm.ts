@@ -16,15 +16,16 @@ import { adam2Kernel } from './adam.js';
 import { gridBackwardKernel, gridForwardKernel } from './grid.js';
 
 
-/** Row-block forward kernel (see file comment). */
-function fwdKernel(RB: number): FnBuilder {
-  const f = new FnBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
-  const A = 0, aRow = 1, aK = 2, b = 3, X = 4, Y = 5, r0 = 6, r1 = 7, K = 8, pitch = 9, p0 = 10, p1 = 11, act = 12;
+/** Row-block forward kernel (see file comment): RB rows x CV f32x4 column vectors per block. */
+export function fwdKernel(RB: number, CV = 2): FnBuilder {
+  const f = new FnBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const A = 0, aRow = 1, aK = 2, b = 3, X = 4, Y = 5, r0 = 6, r1 = 7, K = 8, pitch = 9, yPitch = 10, p0 = 11, p1 = 12, act = 13;
   const r = f.local(I32), pb = f.local(I32), k = f.local(I32), xp = f.local(I32), yp = f.local(I32);
   const a: number[] = []; for (let j = 0; j < RB; j++) a.push(f.local(I32));
-  const acc: number[] = []; for (let j = 0; j < 2 * RB; j++) acc.push(f.local(V128));
+  const acc: number[] = []; for (let j = 0; j < CV * RB; j++) acc.push(f.local(V128));
   const bv: number[] = []; for (let j = 0; j < RB; j++) bv.push(f.local(V128));
-  const x0 = f.local(V128), x1 = f.local(V128), w = f.local(V128), lo = f.local(V128);
+  const xv: number[] = []; for (let j = 0; j < CV; j++) xv.push(f.local(V128));
+  const w = f.local(V128), lo = f.local(V128);
   f.f32(0).f32(-Infinity).get(act).i32(1).eq().select().f32x4Splat().set(lo);
   f.get(r0).set(r);
   f.block().loop(); // rows
@@ -40,28 +41,25 @@ function fwdKernel(RB: number): FnBuilder {
   f.get(p0).set(pb);
   f.block().loop(); // columns
   f.get(pb).get(p1).geS().brIf(1);
-  for (let j = 0; j < RB; j++) { f.get(bv[j]!).set(acc[2 * j]!); f.get(bv[j]!).set(acc[2 * j + 1]!); }
+  for (let j = 0; j < RB; j++) for (let c = 0; c < CV; c++) f.get(bv[j]!).set(acc[CV * j + c]!);
   for (let j = 0; j < RB; j++) { f.get(A).get(r).i32(j).add().get(aRow).mul().add().set(a[j]!); }
   f.get(X).get(pb).add().set(xp);
   f.get(K).set(k);
   f.loop(); // k
-  f.get(xp).v128Load(0).set(x0);
-  f.get(xp).v128Load(16).set(x1);
+  for (let c = 0; c < CV; c++) f.get(xp).v128Load(16 * c).set(xv[c]!);
   for (let j = 0; j < RB; j++) {
     f.get(a[j]!).v128Load32Splat(0).set(w);
-    f.get(acc[2 * j]!).get(w).get(x0).f32x4Mul().f32x4Add().set(acc[2 * j]!);
-    f.get(acc[2 * j + 1]!).get(w).get(x1).f32x4Mul().f32x4Add().set(acc[2 * j + 1]!);
+    for (let c = 0; c < CV; c++) f.get(acc[CV * j + c]!).get(w).get(xv[c]!).f32x4Mul().f32x4Add().set(acc[CV * j + c]!);
     f.inc(a[j]!, { local: aK });
   }
   f.inc(xp, { local: pitch });
   f.get(k).i32(1).sub().tee(k).brIf(0);
   f.end(); // k loop
   for (let j = 0; j < RB; j++) {
-    f.get(Y).get(r).i32(j).add().get(pitch).mul().add().get(pb).add().set(yp);
-    f.get(yp).get(acc[2 * j]!).get(lo).f32x4Max().v128Store(0);
-    f.get(yp).get(acc[2 * j + 1]!).get(lo).f32x4Max().v128Store(16);
+    f.get(Y).get(r).i32(j).add().get(yPitch).mul().add().get(pb).add().set(yp);
+    for (let c = 0; c < CV; c++) f.get(yp).get(acc[CV * j + c]!).get(lo).f32x4Max().v128Store(16 * c);
   }
-  f.inc(pb, 32);
+  f.inc(pb, 16 * CV);
   f.br(0);
   f.end().end(); // columns
   f.inc(r, RB);
@@ -71,7 +69,7 @@ function fwdKernel(RB: number): FnBuilder {
 }
 
 /** Weight-gradient kernel with RB x CB register blocking (see file comment). */
-function dwKernel(RB: number, CB: number): FnBuilder {
+export function dwKernel(RB: number, CB: number): FnBuilder {
   // params: 0 A, 1 B, 2 C, 3 r0, 4 r1, 5 c0, 6 c1, 7 ldc, 8 pitch, 9 p0, 10 p1
   const f = new FnBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const A = 0, B = 1, C = 2, r0 = 3, r1 = 4, c0 = 5, c1 = 6, ldc = 7, pitch = 8, p0 = 9, p1 = 10;
@@ -120,10 +118,63 @@ function dwKernel(RB: number, CB: number): FnBuilder {
   return f;
 }
 
+/**
+ * pack(src, pitch, rows, colsBytes, dst): copies a [rows, cols] column chunk of a SoA matrix into
+ * contiguous rows (row stride colsBytes), so the micro-kernels stream it from L1 instead of
+ * touching one page per row (rows are pitch bytes apart).
+ * packGrad(dY, Y, pitch, rows, colsBytes, dst, db, relu): the same for an output gradient, applying
+ * the ReLU mask (dY where Y > 0) when relu != 0 and adding each row's sum into db[r] when db != 0.
+ */
+function packKernel(withGrad: boolean): FnBuilder {
+  const f = withGrad ? new FnBuilder([I32, I32, I32, I32, I32, I32, I32, I32]) : new FnBuilder([I32, I32, I32, I32, I32]);
+  const src = 0, Yb = withGrad ? 1 : -1, pitch = withGrad ? 2 : 1, rows = withGrad ? 3 : 2, cols = withGrad ? 4 : 3, dst = withGrad ? 5 : 4, db = 6, relu = 7;
+  const r = f.local(I32), o = f.local(I32), sp = f.local(I32), yp = f.local(I32), dp = f.local(I32);
+  const v = f.local(V128), sum = f.local(V128), zero = f.local(V128);
+  f.f32(0).f32x4Splat().set(zero);
+  f.i32(0).set(r);
+  f.get(src).set(sp);
+  if (withGrad) f.get(Yb).set(yp);
+  f.get(dst).set(dp);
+  f.block().loop();
+  f.get(r).get(rows).geS().brIf(1);
+  f.get(zero).set(sum);
+  f.i32(0).set(o);
+  f.block().loop();
+  f.get(o).get(cols).geS().brIf(1);
+  f.get(sp).get(o).add().v128Load(0).set(v);
+  if (withGrad) {
+    f.get(relu).ifThen();
+    f.get(v).get(yp).get(o).add().v128Load(0).get(zero).op(0xfd, 0x44).op(0xfd, 0x4e).set(v); // f32x4.gt, v128.and
+    f.end();
+    f.get(sum).get(v).f32x4Add().set(sum);
+  }
+  f.get(dp).get(o).add().get(v).v128Store(0);
+  f.inc(o, 16);
+  f.br(0);
+  f.end().end();
+  if (withGrad) {
+    f.get(db).ifThen();
+    f.get(db).get(r).i32(4).mul().add();
+    f.get(db).get(r).i32(4).mul().add().f32Load(0);
+    f.get(sum).f32x4ExtractLane(0).get(sum).f32x4ExtractLane(1).f32Add().get(sum).f32x4ExtractLane(2).f32Add().get(sum).f32x4ExtractLane(3).f32Add();
+    f.f32Add().f32Store(0);
+    f.end();
+  }
+  f.inc(r, 1);
+  f.inc(sp, { local: pitch });
+  if (withGrad) f.inc(yp, { local: pitch });
+  f.inc(dp, { local: cols });
+  f.br(0);
+  f.end().end();
+  return f;
+}
+
 /** Exports of the gemm module (all arguments i32; see the file comment). */
 export interface GemmExports {
-  fwd4(A: number, aRow: number, aK: number, b: number, X: number, Y: number, r0: number, r1: number, K: number, pitch: number, p0: number, p1: number, act: number): void;
-  fwd1(A: number, aRow: number, aK: number, b: number, X: number, Y: number, r0: number, r1: number, K: number, pitch: number, p0: number, p1: number, act: number): void;
+  fwd4(A: number, aRow: number, aK: number, b: number, X: number, Y: number, r0: number, r1: number, K: number, xPitch: number, yPitch: number, p0: number, p1: number, act: number): void;
+  fwd1(A: number, aRow: number, aK: number, b: number, X: number, Y: number, r0: number, r1: number, K: number, xPitch: number, yPitch: number, p0: number, p1: number, act: number): void;
+  pack(src: number, pitch: number, rows: number, colsBytes: number, dst: number): void;
+  packGrad(dY: number, Y: number, pitch: number, rows: number, colsBytes: number, dst: number, db: number, relu: number): void;
   dw4x2(A: number, B: number, C: number, r0: number, r1: number, c0: number, c1: number, ldc: number, pitch: number, p0: number, p1: number): void;
   dw1x1(A: number, B: number, C: number, r0: number, r1: number, c0: number, c1: number, ldc: number, pitch: number, p0: number, p1: number): void;
   gridf3(table: number, res: number, size: number, dense: number, x: number, p0: number, p1: number, out: number, pitchBytes: number): void;
@@ -142,6 +193,8 @@ export function gemmModuleBytes(memory: { minPages: number; maxPages: number; sh
     { name: 'fwd1', fn: fwdKernel(1) },
     { name: 'dw4x2', fn: dwKernel(4, 2) },
     { name: 'dw1x1', fn: dwKernel(1, 1) },
+    { name: 'pack', fn: packKernel(false) },
+    { name: 'packGrad', fn: packKernel(true) },
     { name: 'gridf3', fn: gridForwardKernel() },
     { name: 'gridb3', fn: gridBackwardKernel() },
     { name: 'adam2', fn: adam2Kernel() },
