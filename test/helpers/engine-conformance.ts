@@ -21,10 +21,10 @@ export function backendConformance(name: string, make: () => Promise<Backend>): 
   test(`backend conformance [${name}]`, async (t) => {
     const be = await make();
     try {
-      for (const dim of [2, 3] as const) {
-        await t.test(`grid ${dim}D forward, backward to tables and to inputs`, () => {
-          const rng = createRng(100 + dim);
-          const F = 2, n = 203, pitch = 208;
+      for (const [dim, F] of [[2, 2], [3, 1], [3, 2], [3, 4], [2, 3]] as const) {
+        await t.test(`grid ${dim}D, ${F} features: forward, backward to tables and to inputs`, () => {
+          const rng = createRng(100 + dim * 10 + F);
+          const n = 203, pitch = 208;
           const plan = hashGridLevels({ inputDim: dim, levels: 5, log2TableSize: 9, baseResolution: 3, growthFactor: 2 });
           const levels = plan.map((L) => ({ ...L, table: be.allocF32(L.size * F), grad: be.allocF32(L.size * F), touched: be.allocU8(L.size) }));
           for (const L of levels) for (let i = 0; i < L.table.length; i++) L.table[i] = rng.normal();
@@ -114,8 +114,8 @@ export function backendConformance(name: string, make: () => Promise<Backend>): 
         for (let p = n; p < nPad; p++) assert.equal(d[p], 0);
       });
 
-      await t.test('adam: dense and lazy (touched rows only) updates match the formula', () => {
-        const rows = 37, rs = 2;
+      for (const rs of [1, 2, 3, 4]) await t.test(`adam (rows of ${rs}): lazy (touched rows only) update matches the formula`, () => {
+        const rows = 37;
         const data = be.allocF32(rows * rs), grad = be.allocF32(rows * rs), m = be.allocF32(rows * rs), v = be.allocF32(rows * rs), touched = be.allocU8(rows);
         for (let i = 0; i < data.length; i++) { data[i] = i * 0.01; grad[i] = Math.sin(i); m[i] = 0.1; v[i] = 0.2; }
         for (let r = 0; r < rows; r += 3) touched[r] = 1;

@@ -28,7 +28,11 @@ export interface CpuBackendOptions {
 export function instantiateGemm(memory: WebAssembly.Memory, maxPages: number, shared: boolean): GemmExports {
   const bytes = gemmModuleBytes({ minPages: 1, maxPages, shared });
   const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-  return inst.exports as unknown as GemmExports;
+  const e = inst.exports as unknown as Record<string, never>;
+  const gridf3: GemmExports['gridf3'] = {}, gridb3: GemmExports['gridb3'] = {};
+  for (const F of [1, 2, 4, 8]) { gridf3[F] = e[`gridf3_${F}`]; gridb3[F] = e[`gridb3_${F}`]; }
+  const adam: GemmExports['adam'] = { 1: e['adam1'], 2: e['adam2'], 4: e['adam4'] };
+  return { ...(e as unknown as GemmExports), gridf3, gridb3, adam };
 }
 
 export class CpuBackend implements Backend {
@@ -79,8 +83,13 @@ export class CpuBackend implements Backend {
     this.dispatcher.run(this.a);
   }
   gridBackward(spec: GridKernelSpec, x: Float32Array, n: number, dOut: Float32Array, pitch: number): void {
-    this.gridArgs(OP.gridBackward, spec, [n, pitch, this.i(x), this.i(dOut)], true);
+    const k = this.gridArgs(OP.gridBackward, spec, [n, pitch, this.i(x), this.i(dOut), 0], true);
     this.dispatcher.run(this.a);
+    // Second phase (odd z-slabs of dense levels) only matters on several threads; see ops.ts.
+    if (this.threads > 1 && this.simd && spec.dim === 3 && spec.levels.some((L) => L.dense && L.touched && L.res >= 2 * this.threads)) {
+      this.a[8] = 1;
+      this.dispatcher.run(this.a.subarray(0, k));
+    }
   }
   gridInputGrad(spec: GridKernelSpec, x: Float32Array, n: number, dOut: Float32Array, pitch: number, dx: Float32Array): void {
     this.gridArgs(OP.gridInputGrad, spec, [n, pitch, this.i(x), this.i(dOut), this.i(dx)], false);

@@ -54,6 +54,23 @@ function gridLevels(ctx: KernelContext, a: Float64Array, at: number, L: number, 
   return levels;
 }
 
+/**
+ * Levels of thread t for the table backward: hashed levels (big tables, cache misses) are dealt
+ * round-robin first, then dense levels continue the deal, so both kinds spread evenly.
+ */
+function levelShare(a: Float64Array, at: number, stride: number, L: number, t: number, T: number, skip: (l: number) => boolean): number[] {
+  const hashed: number[] = [], dense: number[] = [];
+  for (let l = 0; l < L; l++) {
+    if (skip(l)) continue;
+    const b = at + l * stride;
+    // Dense levels whose table fits in about 1 MiB of cache cost little; large dense levels count as hashed.
+    if (a[b + 2]! !== 0 && a[b + 1]! * a[2]! * 4 <= 1 << 20) dense.push(l); else hashed.push(l);
+  }
+  const mine: number[] = [];
+  [...hashed, ...dense].forEach((l, i) => { if (i % T === t) mine.push(l); });
+  return mine;
+}
+
 /** Runs thread t's share of the op encoded in `a`. */
 export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number): void {
   if (ctx.f32.buffer.byteLength !== ctx.memory.buffer.byteLength) {
@@ -65,11 +82,18 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
     case OP.gridForward: {
       const [dim, F, L, n, pitch, x, out] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!];
       const [p0, p1] = share(n, t, T);
+      const wf = dim === 3 ? ctx.gemm?.gridf3[F] : undefined;
+      if (wf) {
+        for (let l = 0; l < L; l++) {
+          const b = 8 + l * 4;
+          wf(a[b + 3]! * 4, a[b]!, a[b + 1]!, a[b + 2]!, x * 4, p0, p1, (out + l * F * pitch) * 4, pitch * 4);
+        }
+        return;
+      }
       if (dim === 3 && F === 2) {
         for (let l = 0; l < L; l++) {
           const b = 8 + l * 4;
-          if (ctx.gemm) ctx.gemm.gridf3(a[b + 3]! * 4, a[b]!, a[b + 1]!, a[b + 2]!, x * 4, p0, p1, (out + l * 2 * pitch) * 4, pitch * 4);
-          else gridForward3F2(a[b]!, a[b + 1]!, a[b + 2]! !== 0, H.subarray(a[b + 3]!, a[b + 3]! + a[b + 1]! * 2), H, x, p0, p1, H, out + l * 2 * pitch, pitch);
+          gridForward3F2(a[b]!, a[b + 1]!, a[b + 2]! !== 0, H.subarray(a[b + 3]!, a[b + 3]! + a[b + 1]! * 2), H, x, p0, p1, H, out + l * 2 * pitch, pitch);
         }
         return;
       }
@@ -77,19 +101,33 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
       return;
     }
     case OP.gridBackward: {
-      const [dim, F, L, n, pitch, x, dOut] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!];
-      if (dim === 3 && F === 2) {
-        for (let l = t; l < L; l += T) {
-          const b = 8 + l * 6, size = a[b + 1]!, tch = a[b + 5]!;
-          if (ctx.gemm && tch >= 0) { ctx.gemm.gridb3(a[b + 4]! * 4, tch, a[b]!, size, a[b + 2]!, x * 4, n, (dOut + l * 2 * pitch) * 4, pitch * 4); continue; }
+      // a[8] = phase. With the WebAssembly kernels and T > 1, dense 3D levels with res >= 2T are
+      // split into 2T z-slabs of cells: phase 0 scatters even slabs (thread t: slab 2t), phase 1
+      // odd slabs; slabs processed together are >= 1 cell apart, so their vertex rows never
+      // collide. All other levels are dealt to threads whole, in phase 0.
+      const [dim, F, L, n, pitch, x, dOut, phase] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!];
+      const wb = dim === 3 ? ctx.gemm?.gridb3[F] : undefined;
+      const slabbed = (l: number): boolean => wb !== undefined && T > 1 && a[9 + l * 6 + 2]! !== 0 && a[9 + l * 6 + 5]! >= 0 && a[9 + l * 6]! >= 2 * T;
+      if (wb) {
+        for (let l = 0; l < L; l++) {
+          if (!slabbed(l)) continue;
+          const b = 9 + l * 6, res = a[b]!, slab = 2 * t + phase;
+          const zlo = Math.floor((res * slab) / (2 * T)), zhi = Math.floor((res * (slab + 1)) / (2 * T));
+          wb(a[b + 4]! * 4, a[b + 5]!, res, a[b + 1]!, 1, x * 4, n, (dOut + l * F * pitch) * 4, pitch * 4, zlo, zhi);
+        }
+      }
+      if (phase !== 0) return;
+      const ids = levelShare(a, 9, 6, L, t, T, slabbed);
+      const rest: number[] = [];
+      for (const l of ids) {
+        const b = 9 + l * 6, size = a[b + 1]!, tch = a[b + 5]!;
+        if (wb && tch >= 0) wb(a[b + 4]! * 4, tch, a[b]!, size, a[b + 2]!, x * 4, n, (dOut + l * F * pitch) * 4, pitch * 4, 0, 0x3fffffff);
+        else if (dim === 3 && F === 2) {
           gridBackward3F2(a[b]!, size, a[b + 2]! !== 0, H.subarray(a[b + 4]!, a[b + 4]! + size * 2), tch >= 0 ? ctx.u8.subarray(tch, tch + size) : undefined,
             H, x, n, H, dOut + l * 2 * pitch, pitch);
-        }
-        return;
+        } else rest.push(l);
       }
-      const ids: number[] = [];
-      for (let l = t; l < L; l += T) ids.push(l);
-      gridBackwardParams(dim, F, gridLevels(ctx, a, 8, L, 6), ids, H, x, n, H, dOut, pitch);
+      if (rest.length) gridBackwardParams(dim, F, gridLevels(ctx, a, 9, L, 6), rest, H, x, n, H, dOut, pitch);
       return;
     }
     case OP.gridInputGrad: {
@@ -190,8 +228,9 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
       const [data, grad, m, v, touched, rows, rowSize, lr, b1, b2, eps, wd, bc1, bc2, clear] =
         [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!];
       const [r0, r1] = share(rows, t, T);
-      if (ctx.gemm && rowSize === 2 && touched >= 0 && clear) {
-        ctx.gemm.adam2(data * 4, grad * 4, m * 4, v * 4, touched, r0, r1, b1, b2, 1 - b1, 1 - b2, lr / bc1, 1 / Math.sqrt(bc2), eps, wd);
+      const wa = touched >= 0 && clear ? ctx.gemm?.adam[rowSize] : undefined;
+      if (wa) {
+        wa(data * 4, grad * 4, m * 4, v * 4, touched, r0, r1, b1, b2, 1 - b1, 1 - b2, lr / bc1, 1 / Math.sqrt(bc2), eps, wd);
         return;
       }
       adamRows(H, ctx.u8, data, grad, m, v, touched, r0, r1, rowSize, lr, b1, b2, eps, wd, bc1, bc2, clear !== 0);

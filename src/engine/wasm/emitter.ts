@@ -77,6 +77,9 @@ export class FnBuilder {
   else(): this { return this.op(0x05); }
   v128Load64Zero(offset = 0): this { this.simd(0x5d); this.code.push(0); uleb(this.code, offset); return this; }
   v128Store64Lane0(offset = 0): this { this.simd(0x5b); this.code.push(0); uleb(this.code, offset); this.code.push(0); return this; }
+  v128Load32Zero(offset = 0): this { this.simd(0x5c); this.code.push(0); uleb(this.code, offset); return this; }
+  v128Store32Lane0(offset = 0): this { this.simd(0x5a); this.code.push(0); uleb(this.code, offset); this.code.push(0); return this; }
+  i32Store(offset = 0): this { this.code.push(0x36, 0); uleb(this.code, offset); return this; }
   f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Div(): this { return this.simd(0xe7); }
   f32x4Sqrt(): this { return this.simd(0xe3); }

@@ -12,7 +12,7 @@
  *   dZ X^T, RB x CB dot products of f32x4 lanes, reduced horizontally once per block.
  */
 import { assembleModule, F32, FnBuilder, I32, V128 } from './emitter.js';
-import { adam2Kernel } from './adam.js';
+import { adamKernel } from './adam.js';
 import { gridBackwardKernel, gridForwardKernel } from './grid.js';
 
 
@@ -177,10 +177,12 @@ export interface GemmExports {
   packGrad(dY: number, Y: number, pitch: number, rows: number, colsBytes: number, dst: number, db: number, relu: number): void;
   dw4x2(A: number, B: number, C: number, r0: number, r1: number, c0: number, c1: number, ldc: number, pitch: number, p0: number, p1: number): void;
   dw1x1(A: number, B: number, C: number, r0: number, r1: number, c0: number, c1: number, ldc: number, pitch: number, p0: number, p1: number): void;
-  gridf3(table: number, res: number, size: number, dense: number, x: number, p0: number, p1: number, out: number, pitchBytes: number): void;
-  gridb3(grad: number, flags: number, res: number, size: number, dense: number, x: number, n: number, dOut: number, pitchBytes: number): void;
-  adam2(data: number, grad: number, m: number, v: number, flags: number, r0: number, r1: number,
-    b1: number, b2: number, c1: number, c2: number, step: number, ib2: number, eps: number, wd: number): void;
+  /** Grid kernels for 3D inputs by features per level (1, 2, 4, 8); see wasm/grid.ts. */
+  gridf3: Record<number, (table: number, res: number, size: number, dense: number, x: number, p0: number, p1: number, out: number, pitchBytes: number) => void>;
+  gridb3: Record<number, (grad: number, flags: number, res: number, size: number, dense: number, x: number, n: number, dOut: number, pitchBytes: number, zlo: number, zhi: number) => void>;
+  /** Lazy Adam by row size (1, 2, 4); see wasm/adam.ts. */
+  adam: Record<number, (data: number, grad: number, m: number, v: number, flags: number, r0: number, r1: number,
+    b1: number, b2: number, c1: number, c2: number, step: number, ib2: number, eps: number, wd: number) => void>;
 }
 
 /** Rows per block of the forward micro-kernel (fwd{FWD_RB}). */
@@ -195,9 +197,13 @@ export function gemmModuleBytes(memory: { minPages: number; maxPages: number; sh
     { name: 'dw1x1', fn: dwKernel(1, 1) },
     { name: 'pack', fn: packKernel(false) },
     { name: 'packGrad', fn: packKernel(true) },
-    { name: 'gridf3', fn: gridForwardKernel() },
-    { name: 'gridb3', fn: gridBackwardKernel() },
-    { name: 'adam2', fn: adam2Kernel() },
+    ...([1, 2, 4, 8] as const).flatMap((F) => [
+      { name: `gridf3_${F}`, fn: gridForwardKernel(F) },
+      { name: `gridb3_${F}`, fn: gridBackwardKernel(F) },
+    ]),
+    { name: 'adam1', fn: adamKernel(1) },
+    { name: 'adam2', fn: adamKernel(2) },
+    { name: 'adam4', fn: adamKernel(4) },
   ], memory);
 }
 

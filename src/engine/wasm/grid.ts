@@ -1,10 +1,12 @@
 /**
- * WebAssembly versions of the hot grid kernels (3D input, 2 features per level): the same
+ * WebAssembly versions of the hot grid kernels (3D input): the same
  * arithmetic as src/engine/cpu/grid-fast.ts (float64 positions and weights, float32 tables),
  * without typed-array bounds checks. Addresses in bytes; `p0`, `p1`, `n` are point counts.
  *
- * gridf3(table, res, size, dense, x, p0, p1, out, pitchBytes): out rows 0/1 (+pitch) at point p.
- * gridb3(grad, flags, res, size, dense, x, n, dOut, pitchBytes): grad[row] += w * dOut; flags[row] = 1.
+ * gridf3_F(table, res, size, dense, x, p0, p1, out, pitchBytes): out rows 0..F-1 (+k*pitch) at point p.
+ * gridb3_F(grad, flags, res, size, dense, x, n, dOut, pitchBytes, zlo, zhi): grad[row] += w * dOut;
+ *   flags[row] = 1, for points whose cell z index is in [zlo, zhi).
+ * Emitted for F = 1, 2, 4, 8 features per level.
  */
 import { F64, FnBuilder, I32 } from './emitter.js';
 
@@ -63,11 +65,15 @@ function declare(f: FnBuilder) {
   };
 }
 
-export function gridForwardKernel(): FnBuilder {
+/** log2 of the row size in bytes for F features. */
+function rowShift(F: number): number { return Math.log2(F * 4); }
+
+export function gridForwardKernel(F: 1 | 2 | 4 | 8): FnBuilder {
   // params: 0 table, 1 res, 2 size, 3 dense, 4 x, 5 p0, 6 p1, 7 out, 8 pitchBytes
   const f = new FnBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const table = 0, res = 1, size = 2, dense = 3, x = 4, p0 = 5, p1 = 6, out = 7, pitch = 8;
-  const p = f.local(I32), xp = f.local(I32), op = f.local(I32), r1 = f.local(I32), mask = f.local(I32), resF = f.local(F64), s = f.local(F64), s1 = f.local(F64), ab = f.local(I32);
+  const p = f.local(I32), xp = f.local(I32), op = f.local(I32), r1 = f.local(I32), mask = f.local(I32), resF = f.local(F64), ab = f.local(I32);
+  const sums: number[] = []; for (let c = 0; c < F; c++) sums.push(f.local(F64));
   const v = declare(f);
   f.get(res).i32(1).add().set(r1);
   f.get(size).i32(1).sub().set(mask);
@@ -78,25 +84,28 @@ export function gridForwardKernel(): FnBuilder {
   f.block().loop();
   f.get(p).get(p1).geS().brIf(1);
   cellCorners(f, xp, res, resF, r1, mask, dense, v);
-  f.f64(0).set(s); f.f64(0).set(s1);
+  for (const s of sums) f.f64(0).set(s);
   for (let c = 0; c < 8; c++) {
-    f.get(v.a[c]!).i32(3).shl().get(table).add().set(ab);
-    f.get(s).get(v.w[c]!).get(ab).f32Load(0).f64FromF32().f64Mul().f64Add().set(s);
-    f.get(s1).get(v.w[c]!).get(ab).f32Load(4).f64FromF32().f64Mul().f64Add().set(s1);
+    f.get(v.a[c]!).i32(rowShift(F)).shl().get(table).add().set(ab);
+    sums.forEach((s, k) => f.get(s).get(v.w[c]!).get(ab).f32Load(4 * k).f64FromF32().f64Mul().f64Add().set(s));
   }
-  f.get(op).get(s).f32FromF64().f32Store(0);
-  f.get(op).get(pitch).add().get(s1).f32FromF64().f32Store(0);
+  sums.forEach((s, k) => {
+    f.get(op);
+    for (let j = 0; j < k; j++) f.get(pitch).add();
+    f.get(s).f32FromF64().f32Store(0);
+  });
   f.inc(p, 1); f.inc(xp, 12); f.inc(op, 4);
   f.br(0);
   f.end().end();
   return f;
 }
 
-export function gridBackwardKernel(): FnBuilder {
-  // params: 0 grad, 1 flags, 2 res, 3 size, 4 dense, 5 x, 6 n, 7 dOut, 8 pitchBytes
-  const f = new FnBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
-  const grad = 0, flags = 1, res = 2, size = 3, dense = 4, x = 5, n = 6, dOut = 7, pitch = 8;
-  const p = f.local(I32), xp = f.local(I32), dp = f.local(I32), r1 = f.local(I32), mask = f.local(I32), resF = f.local(F64), g0 = f.local(F64), g1 = f.local(F64), ab = f.local(I32);
+export function gridBackwardKernel(F: 1 | 2 | 4 | 8): FnBuilder {
+  // params: 0 grad, 1 flags, 2 res, 3 size, 4 dense, 5 x, 6 n, 7 dOut, 8 pitchBytes, 9 zlo, 10 zhi
+  const f = new FnBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const grad = 0, flags = 1, res = 2, size = 3, dense = 4, x = 5, n = 6, dOut = 7, pitch = 8, zlo = 9, zhi = 10;
+  const p = f.local(I32), xp = f.local(I32), dp = f.local(I32), r1 = f.local(I32), mask = f.local(I32), resF = f.local(F64), ab = f.local(I32), q = f.local(I32);
+  const gs: number[] = []; for (let c = 0; c < F; c++) gs.push(f.local(F64));
   const v = declare(f);
   f.get(res).i32(1).add().set(r1);
   f.get(size).i32(1).sub().set(mask);
@@ -106,15 +115,17 @@ export function gridBackwardKernel(): FnBuilder {
   f.get(dOut).set(dp);
   f.block().loop();
   f.get(p).get(n).geS().brIf(1);
-  f.get(dp).f32Load(0).f64FromF32().set(g0);
-  f.get(dp).get(pitch).add().f32Load(0).f64FromF32().set(g1);
+  f.get(dp).set(q);
+  gs.forEach((g, k) => { if (k > 0) f.inc(q, { local: pitch }); f.get(q).f32Load(0).f64FromF32().set(g); });
   cellCorners(f, xp, res, resF, r1, mask, dense, v);
+  // Only points whose cell z index is in [zlo, zhi) scatter (slab-parallel dense levels).
+  f.get(v.iz).get(zlo).geS().get(v.iz).get(zhi).ltS().and().ifThen();
   for (let c = 0; c < 8; c++) {
-    f.get(v.a[c]!).i32(3).shl().get(grad).add().set(ab);
-    f.get(ab).get(ab).f32Load(0).f64FromF32().get(v.w[c]!).get(g0).f64Mul().f64Add().f32FromF64().f32Store(0);
-    f.get(ab).get(ab).f32Load(4).f64FromF32().get(v.w[c]!).get(g1).f64Mul().f64Add().f32FromF64().f32Store(4);
+    f.get(v.a[c]!).i32(rowShift(F)).shl().get(grad).add().set(ab);
+    gs.forEach((g, k) => f.get(ab).get(ab).f32Load(4 * k).f64FromF32().get(v.w[c]!).get(g).f64Mul().f64Add().f32FromF64().f32Store(4 * k));
     f.get(flags).get(v.a[c]!).add().i32(1).i32Store8(0);
   }
+  f.end();
   f.inc(p, 1); f.inc(xp, 12); f.inc(dp, 4);
   f.br(0);
   f.end().end();
