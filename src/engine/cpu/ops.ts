@@ -158,8 +158,7 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
         for (let q0 = c0; q0 < c1; q0 += CHUNK) {
           const cb = (Math.min(c1, q0 + CHUNK) - q0) * 4;
           g.pack((X + q0) * 4, pb, inD, cb, S);
-          if (r4 > 0) g.fwd4(W * 4, inD * 4, 4, bb, S, (Y + q0) * 4, 0, r4, inD, cb, pb, 0, cb, relu);
-          if (r4 < outD) g.fwd1(W * 4, inD * 4, 4, bb, S, (Y + q0) * 4, r4, outD, inD, cb, pb, 0, cb, relu);
+          gemmRows(g, W * 4, inD * 4, 4, bb, S, (Y + q0) * 4, outD, inD, cb, pb, relu);
         }
         if (act > 1) for (let o = 0; o < outD; o++) applyActivation(H, Y + o * pitch, c0, c1, act, leak);
       } else {
@@ -179,7 +178,7 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
         // then dW += dZ X^T and dX = W^T dZ from L1-resident operands.
         if (act > 1) activationBackward(H, dY, H, Y, outD, pitch, c0, c1, act, leak);
         const Sz = (scratch + t * sStride) * 4, Sx = Sz + outD * CHUNK * 4, pb = pitch * 4;
-        const r4 = outD - (outD % 4), cc2 = inD - (inD % 2), i4 = inD - (inD % 4);
+        const r4 = outD - (outD % 4), cc2 = inD - (inD % 2);
         for (let q0 = c0; q0 < c1; q0 += CHUNK) {
           const cb = (Math.min(c1, q0 + CHUNK) - q0) * 4;
           g.packGrad((dY + q0) * 4, (Y + q0) * 4, pb, outD, cb, Sz, db >= 0 ? db * 4 : 0, act === 1 ? 1 : 0);
@@ -187,10 +186,7 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
           if (r4 > 0 && cc2 > 0) g.dw4x2(Sz, Sx, dW * 4, 0, r4, 0, cc2, inD * 4, cb, 0, cb);
           if (r4 > 0 && cc2 < inD) g.dw1x1(Sz, Sx, dW * 4, 0, r4, cc2, inD, inD * 4, cb, 0, cb);
           if (r4 < outD) g.dw1x1(Sz, Sx, dW * 4, r4, outD, 0, inD, inD * 4, cb, 0, cb);
-          if (dX >= 0) {
-            if (i4 > 0) g.fwd4(W * 4, 4, inD * 4, 0, Sz, (dX + q0) * 4, 0, i4, outD, cb, pb, 0, cb, 0);
-            if (i4 < inD) g.fwd1(W * 4, 4, inD * 4, 0, Sz, (dX + q0) * 4, i4, inD, outD, cb, pb, 0, cb, 0);
-          }
+          if (dX >= 0) gemmRows(g, W * 4, 4, inD * 4, 0, Sz, (dX + q0) * 4, inD, outD, cb, pb, 0);
         }
       } else {
         activationBackward(H, dY, H, Y, outD, pitch, c0, c1, act, leak);
@@ -266,6 +262,18 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
 export const CHUNK = 64;
 /** Floats of packing scratch per thread: up to 1024 rows (out + in) of one chunk. */
 export const SCRATCH_FLOATS = 1024 * CHUNK;
+
+/**
+ * Y[r, 0..cb) = act(b + A X) for all R rows of one packed chunk (X rows cb bytes apart, Y rows
+ * yPitch apart): 2 x 16 blocks when the chunk width allows (measured 20 vs 18 GMAC/s for 4 x 8),
+ * else 4 x 8, then single rows.
+ */
+function gemmRows(g: GemmExports, A: number, aRow: number, aK: number, b: number, X: number, Y: number, R: number, K: number, cb: number, yPitch: number, relu: number): void {
+  let r = 0;
+  if (cb % 64 === 0) { r = R - (R % 2); if (r > 0) g.fwd2x4(A, aRow, aK, b, X, Y, 0, r, K, cb, yPitch, 0, cb, relu); }
+  else { r = R - (R % 4); if (r > 0) g.fwd4(A, aRow, aK, b, X, Y, 0, r, K, cb, yPitch, 0, cb, relu); }
+  if (r < R) g.fwd1(A, aRow, aK, b, X, Y, r, R, K, cb, yPitch, 0, cb, relu);
+}
 
 /**
  * Adam (Kingma & Ba 2015, Algorithm 1) over rows [r0, r1); bc1 = 1 - beta1^t, bc2 = 1 - beta2^t.
