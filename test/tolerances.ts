@@ -128,3 +128,11 @@ export const CLI_FDK_MIN_PSNR_DB = 18;
 export const CLI_SART_OVER_FDK_DB = 2;
 /** SIRT (30), CGLS (10), OS-SART (5 epochs) must each beat FDK on that protocol: measured +1.0, +0.9, +0.6 dB. */
 export const CLI_ITERATIVE_OVER_FDK_DB = 0.25;
+
+// --- engine ---
+/** Float64 central differences (h = 1e-6) of smooth kernels vs analytic gradients: truncation ~h^2, rounding ~1e-16/h. */
+export const ENGINE_FD64_REL = 1e-6;
+/** Float32 kernels (inline JS, WASM SIMD, threaded) vs the float64 reference path: sums of <= ~100 products of O(1) values. */
+export const ENGINE_F32_ABS = 2e-5;
+/** Whole-stack float32 finite differences (h = 1e-2 on a smooth softplus stack, loss in float64): relative to the gradient's max-norm. */
+export const ENGINE_FD32_REL = 2e-2;
