@@ -10,3 +10,4 @@ export * from './phantom/index.js';
 export * from './preprocess/index.js';
 export * from './geometry/index.js';
 export * from './physics/index.js';
+export * from './engine/index.js';

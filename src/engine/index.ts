@@ -14,3 +14,8 @@ export { Adam, type AdamOptions } from './optim/adam.js';
 export { Sgd } from './optim/sgd.js';
 export { FieldModel, type FieldModelOptions } from './field.js';
 export { wasmSimdSupported } from './wasm/gemm.js';
+export * from './schedule.js';
+export * from './clip.js';
+export * from './finite.js';
+export * from './weight-decay.js';
+export * from './checkpoint-data.js';

@@ -5,3 +5,4 @@ export * from './noise.js';
 export * from './flat-dark.js';
 export * from './rotation-centre.js';
 export * from './reconstruction.js';
+export * from './projectors.js';

@@ -12,3 +12,4 @@ export * from './dataset.js';
 export * from './checkpoint.js';
 export * from './xray-data.js';
 export { fdkThreaded, type FdkThreadedOptions } from './recon-pool.js';
+export * from './physics-pool.js';
