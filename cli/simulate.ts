@@ -9,7 +9,7 @@ import { action, emit, log, parseChoice, parseNumber, type GlobalOptions } from 
 interface SimulateOpts {
   protocol: ProtocolName; output: string; views?: number; arc?: number; testViews?: number; size?: number;
   detector?: number; pixel?: number; dsd?: number; dso?: number; mode?: 'cone' | 'parallel';
-  i0?: number; sigma?: number; render?: 'drr' | 'ea'; seed?: number; intensity: IntensityKind;
+  i0?: number; sigma?: number; render?: 'drr' | 'ea'; fit?: 'fov' | 'foreground'; seed?: number; intensity: IntensityKind;
   threads?: number; overwrite?: boolean;
 }
 
@@ -31,6 +31,7 @@ export function registerSimulate(program: Command): void {
     .option('--i0 <photons>', 'incident photons per pixel for the noise model (0 = no noise)', parseNumber('--i0', { min: 0 }))
     .option('--sigma <counts>', 'electronic (Gaussian) noise std in counts', parseNumber('--sigma', { min: 0 }))
     .option('--render <r>', 'views-72: drr (line integrals) or ea (emission-absorption views)', parseChoice('--render', ['drr', 'ea'] as const))
+    .option('--fit <f>', 'ground-truth cube: fov (the whole input) or foreground (around the object; views-72 default)', parseChoice('--fit', ['fov', 'foreground'] as const))
     .option('--seed <n>', 'seed of the test angles and the noise', parseNumber('--seed', { integer: true, min: 0 }))
     .option('--intensity <kind>', `how input values become the ground truth (${INTENSITY_KINDS.join(', ')})`, parseChoice('--intensity', INTENSITY_KINDS), 'auto')
     .option('--threads <n>', 'worker threads (default: up to 2)', parseNumber('--threads', { integer: true, min: 1, max: 256 }))
@@ -53,6 +54,7 @@ export function registerSimulate(program: Command): void {
       if (opts.i0 !== undefined) p.I0 = opts.i0;
       if (opts.sigma !== undefined) p.sigma = opts.sigma;
       if (opts.render !== undefined) p.render = opts.render;
+      if (opts.fit !== undefined) p.fit = opts.fit;
       if (opts.seed !== undefined) p.seed = opts.seed;
       if (p.mode === 'cone' && !(p.DSO < p.DSD)) throw new MedfieldError('bad-option', '--dso', `DSO (${p.DSO} mm) must be smaller than DSD (${p.DSD} mm)`);
       const { volume } = await loadVolume(input);

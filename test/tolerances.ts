@@ -136,3 +136,5 @@ export const ENGINE_FD64_REL = 1e-6;
 export const ENGINE_F32_ABS = 2e-5;
 /** Whole-stack float32 finite differences (h = 1e-2 on a smooth softplus stack, loss in float64): relative to the gradient's max-norm. */
 export const ENGINE_FD32_REL = 2e-2;
+/** views-72 with fit 'foreground': fraction of view 0's columns the Shepp-Logan covers (measured 0.94; with --fit fov 0.56). */
+export const VIEWS_FOREGROUND_MIN_WIDTH = 0.75;

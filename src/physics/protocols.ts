@@ -43,10 +43,16 @@ export interface ProtocolParams {
   sigma: number;
   /** views-72: render X-ray-like line integrals ('drr') or emission-absorption views ('ea'). */
   render: 'drr' | 'ea';
+  /**
+   * Ground-truth cube: 'fov' covers the input's whole field of view; 'foreground' is the
+   * smallest cube (plus a 4% margin) around the voxels above 2% of the normalised range, and
+   * the detector then covers the foreground's bounding sphere, so the object fills the views.
+   */
+  fit: 'fov' | 'foreground';
   seed: number;
 }
 
-const BASE = { DSD: 1500, DSO: 1000, mode: 'cone', detectorPixelMm: 0, render: 'drr', seed: 0, size: 128 } as const;
+const BASE = { DSD: 1500, DSO: 1000, mode: 'cone', detectorPixelMm: 0, render: 'drr', seed: 0, size: 128, fit: 'fov' } as const;
 
 /** The named protocols' defaults (issue 3 / GUIDE.md section 6). */
 export function protocolDefaults(name: ProtocolName): ProtocolParams {
@@ -57,7 +63,8 @@ export function protocolDefaults(name: ProtocolName): ProtocolParams {
       return { ...BASE, name, trainViews: 25, arcDeg: 360, testViews: 100, testMode: 'random', detectorPixels: 256, I0: 1e4, sigma: 10 };
     case 'views-72':
       // 72 views at 5 deg; train on every 5th (15 views), test on the other 57. No noise by default.
-      return { ...BASE, name, trainViews: 72, arcDeg: 360, testViews: 0, testMode: 'interleaved', detectorPixels: 128, I0: 0, sigma: 0 };
+      // The object fills the 128 x 128 views (fit 'foreground').
+      return { ...BASE, name, trainViews: 72, arcDeg: 360, testViews: 0, testMode: 'interleaved', detectorPixels: 128, I0: 0, sigma: 0, fit: 'foreground' };
   }
 }
 
@@ -110,6 +117,8 @@ export interface GroundTruthInfo {
   /** Units of the ground truth. */
   units: string;
   cubeSideMm: number;
+  /** Radius (mm, about the grid centre) the detector must cover: the grid's bounding sphere, or the foreground's for fit 'foreground'. */
+  coverRadiusMm: number;
 }
 
 /**
@@ -128,31 +137,82 @@ export function prepareGroundTruth(input: Volume, p: ProtocolParams, intensity: 
     : p.name === 'views-72' ? 'mri' : min < -200 ? 'hu' : 'attenuation';
   const box = volumeWorldBox(input);
   const side = Math.max(box.max[0] - box.min[0], box.max[1] - box.min[1], box.max[2] - box.min[2]);
-  const d = side / p.size;
-  const offOrigin: [number, number, number] = [0, 1, 2].map((a) => (box.min[a]! + box.max[a]!) / 2) as [number, number, number];
-  const grid: GridFields = { nVoxel: [p.size, p.size, p.size], dVoxel: [d, d, d], offOrigin };
+  const centre: Vec3 = [0, 1, 2].map((a) => (box.min[a]! + box.max[a]!) / 2) as Vec3;
+  const src: Volume = kind === 'hu' ? huToMu(input) : input;
+  let r = sampleGroundTruth(src, kind, min, p.size, side, centre);
+  if (p.fit === 'foreground') {
+    // the cube around the foreground of the full-FOV ground truth, then resampled from the input
+    const fg = foregroundBox(r.gt.data, r.grid);
+    if (!fg) throw new MedfieldError('bad-data', 'input', 'no voxel is above 2% of the intensity range; nothing to fit the views to (use --fit fov)');
+    const fgSide = Math.max(fg.max[0] - fg.min[0], fg.max[1] - fg.min[1], fg.max[2] - fg.min[2]) * 1.04;
+    const fgCentre: Vec3 = [0, 1, 2].map((a) => (fg.min[a]! + fg.max[a]!) / 2) as Vec3;
+    r = sampleGroundTruth(src, kind, min, p.size, Math.min(fgSide, side), fgCentre);
+  }
+  const { gt, grid, scale } = r;
+  const half = [0, 1, 2].map((a) => (grid.nVoxel[a]! * grid.dVoxel[a]!) / 2);
+  let coverRadiusMm = Math.hypot(half[0]!, half[1]!, half[2]!);
+  if (p.fit === 'foreground') coverRadiusMm = Math.min(coverRadiusMm, foregroundRadius(gt.data, grid));
+  const units = kind === 'hu'
+    ? `attenuation normalised to [0,1], treated as 1/mm (1.0 = ${scale.toPrecision(6)} 1/mm at mu_water ${MU_WATER_PER_MM} 1/mm)`
+    : kind === 'attenuation' ? `input values clamped at 0 and divided by their max (${scale.toPrecision(6)}), treated as 1/mm`
+      : `MRI intensity clipped at its 99.5th percentile (${scale.toPrecision(6)}) and divided by it, [0,1]`;
+  return { gt, grid, info: { intensity: kind, scale, units, cubeSideMm: grid.nVoxel[0] * grid.dVoxel[0], coverRadiusMm } };
+}
+
+/** Fraction of the normalised range [0, 1] above which a voxel counts as foreground. */
+const FOREGROUND_LEVEL = 0.02;
+
+/** World box (mm, outer voxel faces) of the voxels above FOREGROUND_LEVEL, or null. */
+function foregroundBox(data: Float32Array, grid: GridFields): { min: Vec3; max: Vec3 } | null {
+  const [nx, ny, nz] = grid.nVoxel;
+  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  for (let k = 0, n = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, n++) {
+    if (!(data[n]! > FOREGROUND_LEVEL)) continue;
+    if (i < lo[0]!) lo[0] = i; if (i > hi[0]!) hi[0] = i;
+    if (j < lo[1]!) lo[1] = j; if (j > hi[1]!) hi[1] = j;
+    if (k < lo[2]!) lo[2] = k; if (k > hi[2]!) hi[2] = k;
+  }
+  if (!(hi[0]! >= lo[0]!)) return null;
+  const o = [0, 1, 2].map((a) => grid.offOrigin[a]! - (grid.nVoxel[a]! * grid.dVoxel[a]!) / 2);
+  return {
+    min: [0, 1, 2].map((a) => o[a]! + lo[a]! * grid.dVoxel[a]!) as Vec3,
+    max: [0, 1, 2].map((a) => o[a]! + (hi[a]! + 1) * grid.dVoxel[a]!) as Vec3,
+  };
+}
+
+/** Largest distance (mm) from the grid centre of any foreground voxel's far corner. */
+function foregroundRadius(data: Float32Array, grid: GridFields): number {
+  const [nx, ny, nz] = grid.nVoxel;
+  const [dx, dy, dz] = grid.dVoxel;
+  let r2 = 0;
+  for (let k = 0, n = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, n++) {
+    if (!(data[n]! > FOREGROUND_LEVEL)) continue;
+    const x = Math.abs(i + 0.5 - nx / 2) + 0.5, y = Math.abs(j + 0.5 - ny / 2) + 0.5, z = Math.abs(k + 0.5 - nz / 2) + 0.5;
+    const d2 = (x * dx) ** 2 + (y * dy) ** 2 + (z * dz) ** 2;
+    if (d2 > r2) r2 = d2;
+  }
+  return Math.sqrt(r2);
+}
+
+/** The input (after HU -> mu when asked) resampled onto a cube and normalised to [0, 1]. */
+function sampleGroundTruth(src: Volume, kind: Exclude<IntensityKind, 'auto'>, inputMin: number, size: number, side: number, centre: Vec3): { gt: Volume<Float32Array>; grid: GridFields; scale: number } {
+  const d = side / size;
+  const grid: GridFields = { nVoxel: [size, size, size], dVoxel: [d, d, d], offOrigin: [centre[0], centre[1], centre[2]] };
   const target = gridVolume(grid);
-  let src: Volume = input;
-  if (kind === 'hu') src = huToMu(input);
-  const fill = kind === 'hu' ? 0 : kind === 'attenuation' ? 0 : Math.min(0, min);
+  const fill = kind === 'mri' ? Math.min(0, inputMin) : 0;
   const res = resampleToGrid(src, { dims: target.dims, spacingMm: target.spacingMm, originMm: target.originMm, direction: identityDirection() }, 'linear', { fillValue: fill });
   const out = new Float32Array(res.data.length);
   let scale: number;
   if (kind === 'mri') {
     scale = percentile(res, 99.5);
-    const lo = 0;
-    for (let i = 0; i < out.length; i++) { const x = (res.data[i]! - lo) / scale; out[i] = x < 0 ? 0 : x > 1 ? 1 : x; }
+    for (let i = 0; i < out.length; i++) { const x = res.data[i]! / scale; out[i] = x < 0 ? 0 : x > 1 ? 1 : x; }
   } else {
     scale = 0;
     for (let i = 0; i < out.length; i++) { const x = res.data[i]!; out[i] = x > 0 ? x : 0; if (x > scale) scale = x; }
     for (let i = 0; i < out.length; i++) out[i] = out[i]! / scale;
   }
   if (!(scale > 0) || !Number.isFinite(scale)) throw new MedfieldError('bad-data', 'input', 'the volume has no positive values after the intensity conversion; nothing to project');
-  const units = kind === 'hu'
-    ? `attenuation normalised to [0,1], treated as 1/mm (1.0 = ${scale.toPrecision(6)} 1/mm at mu_water ${MU_WATER_PER_MM} 1/mm)`
-    : kind === 'attenuation' ? `input values clamped at 0 and divided by their max (${scale.toPrecision(6)}), treated as 1/mm`
-      : `MRI intensity clipped at its 99.5th percentile (${scale.toPrecision(6)}) and divided by it, [0,1]`;
-  return { gt: gridVolume(grid, out), grid, info: { intensity: kind, scale, units, cubeSideMm: side } };
+  return { gt: gridVolume(grid, out), grid, scale };
 }
 
 /**
@@ -161,10 +221,12 @@ export function prepareGroundTruth(input: Volume, p: ProtocolParams, intensity: 
  * well outside the object), a square detector of `detectorPixels`, with pixels chosen (when
  * `detectorPixelMm` is 0) so the cone of the whole grid's bounding sphere fits with a 2% margin.
  */
-export function protocolGeometry(p: ProtocolParams, grid: GridFields): XrayGeometry {
+export function protocolGeometry(p: ProtocolParams, grid: GridFields, coverRadiusMm?: number): XrayGeometry {
   const half = [0, 1, 2].map((a) => (grid.nVoxel[a]! * grid.dVoxel[a]!) / 2);
-  const radius = Math.hypot(half[0]!, half[1]!, half[2]!);
-  const s = Math.max(1, radius / (p.DSO / 2));
+  const gridRadius = Math.hypot(half[0]!, half[1]!, half[2]!);
+  // the source stays outside the whole grid; the detector covers `coverRadiusMm` (default: the grid's bounding sphere)
+  const s = Math.max(1, gridRadius / (p.DSO / 2));
+  const radius = coverRadiusMm ?? gridRadius;
   const DSD = p.DSD * s, DSO = p.DSO * s;
   if (!(DSO < DSD) && p.mode === 'cone') throw new MedfieldError('bad-option', '--dso', `DSO (${DSO} mm) must be smaller than DSD (${DSD} mm)`);
   let pixel = p.detectorPixelMm;

@@ -40,7 +40,7 @@ export interface SimulateResult {
 /** Simulates a protocol in memory (no files). */
 export async function simulateProtocol(input: Volume, p: ProtocolParams, opts: SimulateOptions = {}): Promise<SimulateResult> {
   const { gt, grid, info } = prepareGroundTruth(input, p, opts.intensity ?? 'auto');
-  const geometry = protocolGeometry(p, grid);
+  const geometry = protocolGeometry(p, grid, info.coverRadiusMm);
   const { anglesRad, train, test } = protocolAngles(p);
   validateXrayGeometry(geometry, anglesRad, 'geometry');
   const views = anglesRad.length;
@@ -90,6 +90,7 @@ export async function simulateProtocol(input: Volume, p: ProtocolParams, opts: S
       intensity: info.intensity,
       intensityScale: info.scale,
       cubeSideMm: info.cubeSideMm,
+      detectorCoversRadiusMm: info.coverRadiusMm,
       protocolParams: { ...p },
     },
   };

@@ -1,23 +1,25 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { decodeNpy } from '../../src/io/npy.js';
 import { readDataset } from '../../src/platform/dataset.js';
 import { loadVolume } from '../../src/platform/volume-io.js';
 import { runCli } from '../helpers/cli.js';
 import { sharedData, skipWithoutData } from '../helpers/data.js';
-import { CLI_FDK_MIN_PSNR_DB, CLI_ITERATIVE_OVER_FDK_DB, CLI_SART_OVER_FDK_DB } from '../tolerances.js';
+import { CLI_FDK_MIN_PSNR_DB, CLI_ITERATIVE_OVER_FDK_DB, CLI_SART_OVER_FDK_DB, VIEWS_FOREGROUND_MIN_WIDTH } from '../tolerances.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'medfield-sim-'));
 
 describe('medfield simulate / recon', () => {
   const dir = tmp();
   const phantom = path.join(dir, 'sl.nii.gz');
+  before(() => {
+    assert.equal(runCli(['phantom', 'shepp-logan', '--size', '48', '--fov', '200', '-o', phantom]).code, 0);
+  });
 
   test('ct-50 on a Shepp-Logan phantom: dataset folder, then FDK and SART beat stated PSNRs on the dataset grid', () => {
-    assert.equal(runCli(['phantom', 'shepp-logan', '--size', '48', '--fov', '200', '-o', phantom]).code, 0);
     const ds = path.join(dir, 'ct50');
     // smaller than the protocol so the test stays quick; noise on
     const r = runCli(['simulate', phantom, '--protocol', 'ct-50', '--size', '32', '--detector', '48', '--test-views', '5', '--intensity', 'attenuation', '-o', ds, '--json']);
@@ -59,6 +61,15 @@ describe('medfield simulate / recon', () => {
     let hi = 0;
     for (const x of d.projections) { assert.ok(x >= 0 && x <= 1 + 1e-6); hi = Math.max(hi, x); }
     assert.ok(hi > 0.05);
+    // fit 'foreground': the phantom (about 70% of its 200 mm field of view) fills most of the view width
+    const [, nv, nu] = d.meta.projections.shape;
+    let cols = 0;
+    for (let c = 0; c < nu; c++) {
+      let any = false;
+      for (let r = 0; r < nv; r++) if (d.projections[r * nu + c]! > 1e-3) any = true;
+      if (any) cols++;
+    }
+    assert.ok(cols / nu > VIEWS_FOREGROUND_MIN_WIDTH, `object spans ${cols}/${nu} columns`);
     assert.equal(readdirSync(path.join(ds, 'views')).length, 72);
     const tr = JSON.parse(readFileSync(path.join(ds, 'transforms_train.json'), 'utf8'));
     assert.equal(tr.frames.length, 15);
@@ -75,10 +86,13 @@ describe('medfield simulate / recon', () => {
     const b = runCli(['simulate', phantom, '--protocol', 'ct-50', '--views', '0', '-o', path.join(dir, 'bad2')]);
     assert.equal(b.code, 2);
     assert.match(b.stderr, /--views/);
-    const ds = path.join(dir, 'ct50');
+    const ds = path.join(dir, 'occupied');
+    mkdirSync(ds);
+    writeFileSync(path.join(ds, 'keep.txt'), 'a file the user owns');
     const again = runCli(['simulate', phantom, '--protocol', 'ct-50', '--size', '16', '-o', ds]);
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /--overwrite/);
+    assert.deepEqual(readdirSync(ds), ['keep.txt']);
     // a copy with a tampered shape and one with a newer version
     for (const [name, edit, pattern] of [
       ['shape', (m: Record<string, any>) => { m.projections.shape = [55, 48, 47]; }, /projections\.shape/],
