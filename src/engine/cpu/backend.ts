@@ -9,7 +9,7 @@ import { MedfieldError } from '../../core/errors.js';
 import { gemmModuleBytes, wasmSimdSupported, type GemmExports } from '../wasm/gemm.js';
 import { Arena } from './arena.js';
 import { ACT_CODES } from './linear-kernels.js';
-import { createKernelContext, OP, runOp, SCRATCH_FLOATS, type KernelContext } from './ops.js';
+import { createKernelContext, LIN_GRAIN, OP, runOp, SCRATCH_FLOATS, type KernelContext } from './ops.js';
 
 /** Runs one encoded op on every thread and returns when all shares are done. */
 export interface Dispatcher {
@@ -112,23 +112,26 @@ export class CpuBackend implements Backend {
     return this.i(this.scratchBuf);
   }
   linearBackward(L: LinearKernelSpec, X: Float32Array, Y: Float32Array, dY: Float32Array, nPad: number, pitch: number, dX: Float32Array | null): void {
-    const T = this.threads;
+    // One partial [dW, db] per column chunk (not per thread), summed in chunk order: the result
+    // does not depend on the thread count or on which thread ran which chunk.
+    const chunks = Math.ceil(nPad / LIN_GRAIN);
     const stride = Math.ceil((L.inDim * L.outDim + L.outDim) / 16) * 16;
-    if (!this.partials || this.partials.length < stride * T) this.partials = this.arena.f32(stride * T);
+    if (!this.partials || this.partials.length < stride * chunks) this.partials = this.arena.f32(stride * chunks);
     const part = this.i(this.partials);
     this.set(OP.linearBackward, this.i(L.weight), this.i(X), this.i(Y), this.i(dY), part, dX ? this.i(dX) : -1,
       L.inDim, L.outDim, pitch, nPad, ACT_CODES[L.activation], L.leak, stride, L.bias ? 1 : 0, this.scratch(L), SCRATCH_FLOATS);
-    this.set(OP.reduce, part, L.inDim * L.outDim, T, stride, this.i(L.gradWeight));
-    if (L.gradBias) this.set(OP.reduce, part + L.inDim * L.outDim, L.outDim, T, stride, this.i(L.gradBias));
+    this.set(OP.reduce, part, L.inDim * L.outDim, chunks, stride, this.i(L.gradWeight));
+    if (L.gradBias) this.set(OP.reduce, part + L.inDim * L.outDim, L.outDim, chunks, stride, this.i(L.gradBias));
   }
   copyRows(src: Float32Array, srcPitch: number, dst: Float32Array, dstPitch: number, rows: number, nPad: number): void {
     this.set(OP.copyRows, this.i(src), srcPitch, this.i(dst), dstPitch, rows, nPad);
   }
   mse(pred: Float32Array, target: Float32Array, dPred: Float32Array, n: number, outDim: number, pitch: number, nPad: number): number {
-    const T = this.threads;
+    const chunks = Math.ceil(nPad / LIN_GRAIN);
+    if (this.lossParts.length < chunks) this.lossParts = this.arena.f32(chunks);
     this.set(OP.mse, this.i(pred), this.i(target), this.i(dPred), n, outDim, pitch, nPad, this.i(this.lossParts), 1 / (n * outDim));
     let s = 0;
-    for (let t = 0; t < T; t++) s += this.lossParts[t]!;
+    for (let c = 0; c < chunks; c++) s += this.lossParts[c]!;
     return s / (n * outDim);
   }
   adamStep(b: AdamBuffers, h: AdamStepArgs): void {
