@@ -7,6 +7,7 @@
  */
 import { instantiateGemm } from './backend.js';
 import { createKernelContext, runOp } from './ops.js';
+import { SPIN } from './threaded.js';
 
 export interface EngineWorkerInit {
   readonly memory: WebAssembly.Memory;
@@ -30,7 +31,7 @@ export function engineWorkerMain(init: EngineWorkerInit, ready: () => void): voi
   for (;;) {
     // Spin briefly (ops arrive back to back within a step), then sleep on the futex.
     let spins = 0;
-    while (Atomics.load(control, 0) === seq && spins < 20000) spins++;
+    while (Atomics.load(control, 0) === seq && spins < SPIN) spins++;
     if (Atomics.load(control, 0) === seq) Atomics.wait(control, 0, seq);
     const now = Atomics.load(control, 0);
     if (now === seq) continue;
