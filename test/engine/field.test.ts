@@ -149,3 +149,14 @@ test('MLP training is bit-identical inline and on 2 or 3 threads (chunked partia
     pT.forEach((p, i) => assert.deepEqual(p, p1[i], `param ${i} with ${T} threads`));
   }
 });
+
+test('a non-shared engine memory refuses to grow (it would detach earlier buffers) unless sized up front', () => {
+  const be = createCpuBackend({ shared: false });
+  be.allocF32(16);
+  assert.throws(() => be.allocF32(1 << 20), /initialMb/);
+  const sized = createCpuBackend({ shared: false, initialMb: 64 });
+  const m = new FieldModel(sized, 'image-2d', { maxBatch: 256 });
+  const x = new Float32Array(512).map((_, i) => (i % 97) / 97);
+  const l0 = m.trainStep(x, new Float32Array(256).fill(0.5), 256);
+  assert.ok(Number.isFinite(l0));
+});

@@ -23,6 +23,10 @@ export interface CpuBackendOptions {
   simd?: boolean;
   /** Upper bound of the engine memory in MiB (default 2048). */
   maxMb?: number;
+  /** Memory reserved up front in MiB: required when shared memory is unavailable (see Arena). */
+  initialMb?: number;
+  /** Use a shared memory (default: when available). */
+  shared?: boolean;
 }
 
 export function instantiateGemm(memory: WebAssembly.Memory, maxPages: number, shared: boolean): GemmExports {
@@ -156,6 +160,10 @@ export class CpuBackend implements Backend {
 export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
   const simd = options.simd ?? wasmSimdSupported();
   if (simd && !wasmSimdSupported()) throw new MedfieldError('unsupported', 'backend simd', 'this runtime does not support WebAssembly SIMD');
-  const arena = new Arena(options.maxMb === undefined ? {} : { maxMb: options.maxMb });
+  const arena = new Arena({
+    ...(options.maxMb === undefined ? {} : { maxMb: options.maxMb }),
+    ...(options.initialMb === undefined ? {} : { initialMb: options.initialMb }),
+    ...(options.shared === undefined ? {} : { shared: options.shared }),
+  });
   return new CpuBackend(arena, simd, null, simd ? 'cpu-simd' : 'cpu-js');
 }

@@ -115,11 +115,16 @@ export function gridBackwardKernel(F: 1 | 2 | 4 | 8): FnBuilder {
   f.get(dOut).set(dp);
   f.block().loop();
   f.get(p).get(n).geS().brIf(1);
+  f.block();
+  // Only points whose cell z index is in [zlo, zhi) scatter (slab-parallel dense levels); the z
+  // cell is computed first so that other points cost a few instructions.
+  f.f64(1).get(xp).f32Load(8).f64FromF32().f64Min().set(v.t);
+  f.f64(0).get(v.t).f64Max().get(resF).f64Mul().i32TruncSatF64().set(v.iz);
+  f.get(res).i32(1).sub().get(v.iz).get(v.iz).get(res).geS().select().set(v.iz);
+  f.get(v.iz).get(zlo).ltS().get(v.iz).get(zhi).geS().op(0x72).brIf(0); // i32.or
   f.get(dp).set(q);
   gs.forEach((g, k) => { if (k > 0) f.inc(q, { local: pitch }); f.get(q).f32Load(0).f64FromF32().set(g); });
   cellCorners(f, xp, res, resF, r1, mask, dense, v);
-  // Only points whose cell z index is in [zlo, zhi) scatter (slab-parallel dense levels).
-  f.get(v.iz).get(zlo).geS().get(v.iz).get(zhi).ltS().and().ifThen();
   for (let c = 0; c < 8; c++) {
     f.get(v.a[c]!).i32(rowShift(F)).shl().get(grad).add().set(ab);
     gs.forEach((g, k) => f.get(ab).get(ab).f32Load(4 * k).f64FromF32().get(v.w[c]!).get(g).f64Mul().f64Add().f32FromF64().f32Store(4 * k));
