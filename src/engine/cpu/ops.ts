@@ -107,7 +107,7 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
   }
   const op = a[0]!;
   if (op === OP.gridBackward) { gridBackwardOp(ctx, a, T); return; }
-  if (op === OP.gridForward) { gridForwardOp(ctx, a, t, T); return; }
+  if (op === OP.gridForward) { gridForwardOp(ctx, a, T); return; }
   if (op === OP.reduce) { runPart(ctx, a, t, T, 0, 0, 0); return; }
   const [total, grain] = opWork(a);
   forEachChunk(ctx, T, Math.ceil(total / grain), (c) => runPart(ctx, a, t, T, c, c * grain, Math.min(total, (c + 1) * grain)));
@@ -121,7 +121,7 @@ const GRID_GRAIN = 8192;
  * work on the same table at the same time and each table is streamed through the cache once per
  * step rather than once per point chunk (measured: 50 ms vs 128 ms CPU for the NAF step).
  */
-function gridForwardOp(ctx: KernelContext, a: Float64Array, t: number, T: number): void {
+function gridForwardOp(ctx: KernelContext, a: Float64Array, T: number): void {
   const [dim, F, L, n, pitch, x, out] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!];
   const wf = dim === 3 ? ctx.gemm?.gridf3[F] : undefined;
   const H = ctx.f32;
@@ -137,7 +137,6 @@ function gridForwardOp(ctx: KernelContext, a: Float64Array, t: number, T: number
       gridForward(dim, F, [levels[l]!], H, x, p0, p1, H, out + l * F * pitch, pitch);
     }
   });
-  void t;
 }
 
 /** Slabs per dense level for the slab-parallel backward (0: process the level whole). */
