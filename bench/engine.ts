@@ -49,7 +49,8 @@ function makePoints(n: number, order: string, seed: number): Float32Array {
 function instrument(be: Backend): Record<string, number> {
   const split: Record<string, number> = {};
   const rec = be as unknown as Record<string, (...a: unknown[]) => unknown>;
-  for (const k of ['gridForward', 'gridBackward', 'linearForward', 'linearBackward', 'mse', 'adamStep', 'copyRows']) {
+  for (const k of ['gridForward', 'gridBackward', 'mlpForward', 'mlpBackward', 'linearForward', 'linearBackward', 'mse', 'adamStep', 'copyRows']) {
+    if (typeof rec[k] !== 'function') continue;
     const f = rec[k]!.bind(be);
     // CPU time of the process (all threads): robust to other processes sharing the cores.
     rec[k] = (...a: unknown[]) => { const c0 = process.cpuUsage(); const r = f(...a); const c = process.cpuUsage(c0); split[k] = (split[k] ?? 0) + (c.user + c.system) / 1000; return r; };

@@ -15,8 +15,11 @@ import { activationBackward, applyActivation, linearBackwardInput, linearBackwar
 
 export const OP = {
   gridForward: 1, gridBackward: 2, gridInputGrad: 3, freqForward: 4, freqInputGrad: 5,
-  linearForward: 6, linearBackward: 7, reduce: 8, mse: 9, adam: 10, sgd: 11, copyRows: 12,
+  linearForward: 6, linearBackward: 7, reduce: 8, mse: 9, adam: 10, sgd: 11, copyRows: 12, mlpPass: 13,
 } as const;
+
+/** Slots per record of an mlpPass op: [op, nRecords, nPad, record 0 (MLP_RECORD numbers), record 1, ...]. */
+export const MLP_RECORD = 20;
 
 /** Per-thread view of the memory plus the optional SIMD kernels. */
 export interface KernelContext {
@@ -46,6 +49,7 @@ function opWork(a: Float64Array): [number, number] {
     case OP.linearBackward: return [a[10]!, LIN_GRAIN];
     case OP.mse: return [a[7]!, LIN_GRAIN];
     case OP.copyRows: return [a[6]!, 4096];
+    case OP.mlpPass: return [a[2]!, LIN_GRAIN];
     case OP.adam: return [a[6]!, 8192];
     case OP.sgd: return [a[5]!, 8192];
     default: return [0, 1];
@@ -243,6 +247,12 @@ function runPart(ctx: KernelContext, a: Float64Array, t: number, T: number, c: n
         linearBackwardParams(H, dY, H, X, H, dW, H, db, inD, outD, pitch, c0, c1);
         if (dX >= 0) linearBackwardInput(H, W, H, dY, H, dX, inD, outD, pitch, c0, c1);
       }
+      return;
+    }
+    case OP.mlpPass: {
+      // A fused sequence of copyRows / linearForward / linearBackward records, run on this chunk
+      // one after the other so each layer reads the previous one's output from cache.
+      for (let r = 0; r < a[1]!; r++) runPart(ctx, a.subarray(3 + r * MLP_RECORD, 3 + (r + 1) * MLP_RECORD), t, T, c, lo, hi);
       return;
     }
     case OP.reduce: {
