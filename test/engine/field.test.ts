@@ -160,3 +160,10 @@ test('a non-shared engine memory refuses to grow (it would detach earlier buffer
   const l0 = m.trainStep(x, new Float32Array(256).fill(0.5), 256);
   assert.ok(Number.isFinite(l0));
 });
+
+test('a threaded backend refuses kernels after dispose() instead of waiting for ended workers', async () => {
+  const be = await createEnginePool({ threads: 2 });
+  const m = new FieldModel(be, 'image-2d', { maxBatch: 64 });
+  be.dispose();
+  assert.throws(() => m.forward(new Float32Array(128), 64), /after dispose/);
+});

@@ -43,7 +43,9 @@ class ThreadDispatcher implements Dispatcher {
     this.control = new Int32Array(controlBuf);
     this.args = new Float64Array(argsBuf);
   }
+  private disposed = false;
   run(a: Float64Array): void {
+    if (this.disposed) throw new MedfieldError('bad-option', 'engine backend', 'used after dispose()');
     const c = this.control;
     this.args.set(a);
     Atomics.store(c, 1, 0);
@@ -62,6 +64,8 @@ class ThreadDispatcher implements Dispatcher {
     if (Atomics.load(c, 3) !== 0) { Atomics.store(c, 3, 0); throw new MedfieldError('bad-data', 'engine worker', 'a kernel failed on a worker thread (see its stderr)'); }
   }
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     const c = this.control;
     Atomics.store(c, 2, 1);
     Atomics.add(c, 0, 1);
