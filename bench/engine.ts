@@ -18,7 +18,14 @@ const json = args.includes('--json');
 const opt = (name: string, dflt: string): string => { const i = args.indexOf(name); return i >= 0 && args[i + 1] ? args[i + 1]! : dflt; };
 const steps = Number(opt('--steps', '10'));
 
-interface Row { config: string; threads: number; order: string; forwardPointsPerSec: number; trainPointsPerSec: number; peakRssMb: number; splitMs?: Record<string, number> }
+interface Row {
+  config: string; threads: number; order: string; forwardPointsPerSec: number; trainPointsPerSec: number; peakRssMb: number;
+  /** Process CPU time per train step, all threads (robust to other load on the cores). */
+  trainCpuMsPerStep: number;
+  /** points / (CPU seconds / threads): the train rate the threads would reach with the cores to themselves. */
+  trainPointsPerSecIdle: number;
+  splitMs?: Record<string, number>;
+}
 
 /** Points: uniform random in the unit cube, or grouped along 1024 random rays of 64 samples (a renderer's order). */
 function makePoints(n: number, order: string, seed: number): Float32Array {
@@ -42,7 +49,8 @@ function makePoints(n: number, order: string, seed: number): Float32Array {
 function instrument(be: Backend): Record<string, number> {
   const split: Record<string, number> = {};
   const rec = be as unknown as Record<string, (...a: unknown[]) => unknown>;
-  for (const k of ['gridForward', 'gridBackward', 'linearForward', 'linearBackward', 'mse', 'adamStep', 'copyRows']) {
+  for (const k of ['gridForward', 'gridBackward', 'mlpForward', 'mlpBackward', 'linearForward', 'linearBackward', 'mse', 'adamStep', 'copyRows']) {
+    if (typeof rec[k] !== 'function') continue;
     const f = rec[k]!.bind(be);
     // CPU time of the process (all threads): robust to other processes sharing the cores.
     rec[k] = (...a: unknown[]) => { const c0 = process.cpuUsage(); const r = f(...a); const c = process.cpuUsage(c0); split[k] = (split[k] ?? 0) + (c.user + c.system) / 1000; return r; };
@@ -62,8 +70,12 @@ async function runCase(config: string, threads: number, order: string): Promise<
   // Best single step of `steps` (other processes may share the cores; the best step is the least disturbed).
   let fwd = Infinity, train = Infinity;
   for (let s = 0; s < steps; s++) { const t0 = performance.now(); model.forward(x, n); fwd = Math.min(fwd, performance.now() - t0); }
-  const split = instrument(be);
+  const c0 = process.cpuUsage();
   for (let s = 0; s < steps; s++) { const t0 = performance.now(); model.trainStep(x, y, n); train = Math.min(train, performance.now() - t0); }
+  const cu = process.cpuUsage(c0);
+  const cpuMs = (cu.user + cu.system) / 1000 / steps;
+  const split = instrument(be);
+  for (let s = 0; s < steps; s++) model.trainStep(x, y, n);
   be.dispose();
   const splitMs: Record<string, number> = {};
   for (const [k, v] of Object.entries(split)) splitMs[k] = +(v / steps).toFixed(2);
@@ -72,6 +84,8 @@ async function runCase(config: string, threads: number, order: string): Promise<
     forwardPointsPerSec: Math.round(n / (fwd / 1000)),
     trainPointsPerSec: Math.round(n / (train / 1000)),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    trainCpuMsPerStep: +cpuMs.toFixed(2),
+    trainPointsPerSecIdle: Math.round(n / (cpuMs / threads / 1000)),
     splitMs,
   };
 }
@@ -102,7 +116,7 @@ for (const config of ['naf', 'dense-128']) {
 if (!json) {
   const ref: Record<string, string> = { naf: 'PyTorch CPU 52,898 train pts/s (2 threads); goal >= 500,000', 'dense-128': 'PyTorch 2.80 M pts/s; goal >= 8.4 M' };
   for (const r of rows) {
-    process.stdout.write(`${r.config.padEnd(10)} threads=${r.threads} order=${r.order.padEnd(6)} forward ${(r.forwardPointsPerSec / 1e3).toFixed(0).padStart(6)} k pts/s   train ${(r.trainPointsPerSec / 1e3).toFixed(0).padStart(6)} k pts/s   peak RSS ${r.peakRssMb} MB   [${ref[r.config]}]\n`);
+    process.stdout.write(`${r.config.padEnd(10)} threads=${r.threads} order=${r.order.padEnd(6)} forward ${(r.forwardPointsPerSec / 1e3).toFixed(0).padStart(6)} k pts/s   train ${(r.trainPointsPerSec / 1e3).toFixed(0).padStart(6)} k pts/s (CPU ${r.trainCpuMsPerStep} ms/step -> ${(r.trainPointsPerSecIdle / 1e3).toFixed(0)} k pts/s on idle cores)   peak RSS ${r.peakRssMb} MB   [${ref[r.config]}]\n`);
     process.stdout.write(`           per-step ms: ${Object.entries(r.splitMs ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
   }
 }

@@ -66,6 +66,18 @@ export interface SgdBuffers {
   readonly touched?: Uint8Array; readonly rows: number; readonly rowSize: number;
 }
 
+/** One layer of a fused MLP pass (see Backend.mlpForward). */
+export interface MlpPassLayer {
+  readonly layer: LinearKernelSpec;
+  /** [inDim, pitch] input, [outDim, pitch] output, and their gradients. */
+  readonly input: Float32Array;
+  readonly output: Float32Array;
+  readonly dInput: Float32Array;
+  readonly dOutput: Float32Array;
+  /** Skip connection: copy `rows` rows of `src` into `dst` (the input's tail) before the layer. */
+  readonly skip: { readonly src: Float32Array; readonly dst: Float32Array; readonly rows: number } | null;
+}
+
 export interface Backend {
   readonly name: string;
   /** Threads the kernels run on (1 for inline). */
@@ -90,6 +102,13 @@ export interface Backend {
    * layer's grads and writes dX = W^T dz when dX is given.
    */
   linearBackward(layer: LinearKernelSpec, X: Float32Array, Y: Float32Array, dY: Float32Array, nPad: number, pitch: number, dX: Float32Array | null): void;
+  /**
+   * Optional fused passes over a whole MLP: the CPU backend runs every layer on one column chunk
+   * before the next, so activations stay in cache. Same results as the per-layer kernels.
+   * mlpBackward starts from the last layer's dOutput and leaves dInput of every layer.
+   */
+  mlpForward?(layers: readonly MlpPassLayer[], nPad: number, pitch: number): void;
+  mlpBackward?(layers: readonly MlpPassLayer[], nPad: number, pitch: number): void;
   /** Copies `rows` rows of nPad columns between SoA matrices. */
   copyRows(src: Float32Array, srcPitch: number, dst: Float32Array, dstPitch: number, rows: number, nPad: number): void;
   /**

@@ -5,7 +5,7 @@
  * backward: activation derivative + weight/bias gradients + input gradient). Skip connections
  * (NeRF) concatenate the MLP input under the previous activation at chosen layers.
  */
-import type { Backend, LinearKernelSpec } from './backend.js';
+import type { Backend, LinearKernelSpec, MlpPassLayer } from './backend.js';
 import type { MlpConfig } from './config.js';
 import type { Rng } from '../core/rng.js';
 import type { ParamTensor } from './params.js';
@@ -82,11 +82,21 @@ export class Mlp {
       if (!L.skip) this.layers[l] = { ...L, input: this.layers[l - 1]!.output, dInput: this.layers[l - 1]!.dOutput };
     }
     this.params = params;
+    this.pass = this.layers.map((L) => ({
+      layer: L.spec, input: L.input, output: L.output, dInput: L.dInput, dOutput: L.dOutput,
+      skip: L.skip ? { src: this.input, dst: L.input.subarray(L.prevWidth * P), rows: inputDim } : null,
+    }));
   }
+  /** The layers as a fused pass for backends that offer one. */
+  private readonly pass: readonly MlpPassLayer[];
 
   /** Forward over nPad columns of `input`; returns the output [outputDim, pitch] (backend memory). */
   forward(nPad: number): Float32Array {
     const P = this.pitch, b = this.backend;
+    if (b.mlpForward) {
+      b.mlpForward(this.pass, nPad, P);
+      return this.output;
+    }
     for (const L of this.layers) {
       if (L.skip) b.copyRows(this.input, P, L.input.subarray(L.prevWidth * P), P, this.inputDim, nPad);
       b.linearForward(L.spec, L.input, L.output, nPad, P);
@@ -107,9 +117,10 @@ export class Mlp {
   backward(nPad: number): void {
     const P = this.pitch, b = this.backend, I = this.inputDim;
     const skipTails: Float32Array[] = [];
+    if (b.mlpBackward) b.mlpBackward(this.pass, nPad, P);
     for (let l = this.layers.length - 1; l >= 0; l--) {
       const L = this.layers[l]!;
-      b.linearBackward(L.spec, L.input, L.output, L.dOutput, nPad, P, L.dInput);
+      if (!b.mlpBackward) b.linearBackward(L.spec, L.input, L.output, L.dOutput, nPad, P, L.dInput);
       if (L.skip) skipTails.push(L.dInput.subarray(L.prevWidth * P));
     }
     // Skip layers also fed the MLP input: add their gradients (layer 0 wrote inputGrad last).

@@ -127,3 +127,43 @@ test('config: presets resolve; the NAF grid reaches ~2048 with dense coarse leve
   const m = new FieldModel(createCpuBackend(), 'dense-128', { maxBatch: 8 });
   assert.throws(() => m.forward(new Float32Array(30), 10), /field batch/);
 });
+
+test('MLP training is bit-identical inline and on 2 or 3 threads (chunked partial sums reduced in chunk order)', async () => {
+  const rng = createRng(6);
+  const n = 3000;
+  const x = new Float32Array(n * 3).map(() => rng.next());
+  const y = new Float32Array(n).map((_, i) => Math.cos(4 * x[3 * i]!) + x[3 * i + 2]!);
+  const cfg: FieldConfigInput = { encoding: { kind: 'frequency', inputDim: 3, octaves: 4 }, mlp: { hidden: [32, 32], outputDim: 1 }, optimizer: { kind: 'adam', lr: 1e-2 }, seed: 2 };
+  const run = async (be: ReturnType<typeof createCpuBackend>): Promise<[number[], Float32Array[]]> => {
+    const m = new FieldModel(be, cfg, { maxBatch: n });
+    const losses: number[] = [];
+    for (let s = 0; s < 4; s++) losses.push(m.trainStep(x, y, n));
+    const params = m.params.map((p) => p.data.slice());
+    be.dispose();
+    return [losses, params];
+  };
+  const [l1, p1] = await run(createCpuBackend({ simd: true }));
+  for (const T of [2, 3]) {
+    const [lT, pT] = await run(await createEnginePool({ threads: T, simd: true }));
+    assert.deepEqual(lT, l1, `losses with ${T} threads`);
+    pT.forEach((p, i) => assert.deepEqual(p, p1[i], `param ${i} with ${T} threads`));
+  }
+});
+
+test('a non-shared engine memory refuses to grow (it would detach earlier buffers) unless sized up front', () => {
+  const be = createCpuBackend({ shared: false });
+  be.allocF32(16);
+  assert.throws(() => be.allocF32(1 << 20), /initialMb/);
+  const sized = createCpuBackend({ shared: false, initialMb: 64 });
+  const m = new FieldModel(sized, 'image-2d', { maxBatch: 256 });
+  const x = new Float32Array(512).map((_, i) => (i % 97) / 97);
+  const l0 = m.trainStep(x, new Float32Array(256).fill(0.5), 256);
+  assert.ok(Number.isFinite(l0));
+});
+
+test('a threaded backend refuses kernels after dispose() instead of waiting for ended workers', async () => {
+  const be = await createEnginePool({ threads: 2 });
+  const m = new FieldModel(be, 'image-2d', { maxBatch: 64 });
+  be.dispose();
+  assert.throws(() => m.forward(new Float32Array(128), 64), /after dispose/);
+});

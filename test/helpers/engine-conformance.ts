@@ -100,6 +100,38 @@ export function backendConformance(name: string, make: () => Promise<Backend>): 
         });
       }
 
+      if (be.mlpForward && be.mlpBackward) await t.test('fused MLP passes equal the per-layer kernels (with a skip connection)', () => {
+        const rng = createRng(77);
+        const P = 2056, nPad = 2056, I = 7;
+        const mk = (inDim: number, outDim: number, activation: LinearKernelSpec['activation']): LinearKernelSpec => {
+          const weight = be.allocF32(outDim * inDim), bias = be.allocF32(outDim);
+          for (let i = 0; i < weight.length; i++) weight[i] = rng.normal() * 0.4;
+          for (let i = 0; i < bias.length; i++) bias[i] = rng.normal() * 0.1;
+          return { inDim, outDim, weight, bias, gradWeight: be.allocF32(outDim * inDim), gradBias: be.allocF32(outDim), activation, leak: 0.01 };
+        };
+        const l0 = mk(I, 16, 'relu'), l1 = mk(16 + I, 12, 'softplus'), l2 = mk(12, 3, 'none');
+        const x = be.allocF32(I * P); for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+        const run = (fused: boolean): Float32Array[] => {
+          const in1 = be.allocF32((16 + I) * P), d1 = be.allocF32((16 + I) * P);
+          const h0 = in1.subarray(0, 16 * P), dh0 = d1.subarray(0, 16 * P);
+          const h1 = be.allocF32(12 * P), dh1 = be.allocF32(12 * P), y = be.allocF32(3 * P), dy = be.allocF32(3 * P), dx = be.allocF32(I * P);
+          const layers = [
+            { layer: l0, input: x, output: h0, dInput: dx, dOutput: dh0, skip: null },
+            { layer: l1, input: in1, output: h1, dInput: d1, dOutput: dh1, skip: { src: x, dst: in1.subarray(16 * P), rows: I } },
+            { layer: l2, input: h1, output: y, dInput: dh1, dOutput: dy, skip: null },
+          ];
+          for (const L of [l0, l1, l2]) { L.gradWeight.fill(0); L.gradBias!.fill(0); }
+          if (fused) be.mlpForward!(layers, nPad, P);
+          else for (const L of layers) { if (L.skip) be.copyRows(L.skip.src, P, L.skip.dst, P, L.skip.rows, nPad); be.linearForward(L.layer, L.input, L.output, nPad, P); }
+          for (let i = 0; i < dy.length; i++) dy[i] = Math.sin(i);
+          if (fused) be.mlpBackward!(layers, nPad, P);
+          else for (let k = 2; k >= 0; k--) { const L = layers[k]!; be.linearBackward(L.layer, L.input, L.output, L.dOutput, nPad, P, L.dInput); }
+          return [y.slice(), dx.slice(), d1.slice(16 * P), ...[l0, l1, l2].flatMap((L) => [L.gradWeight.slice(), L.gradBias!.slice()])];
+        };
+        const a = run(false), b = run(true);
+        a.forEach((v, i) => assert.deepEqual(b[i], v, `output ${i}`));
+      });
+
       await t.test('mse loss and gradient; padding columns get zero gradient', () => {
         const n = 21, nPad = 24, pitch = 24, D = 2;
         const pred = be.allocF32(D * pitch), target = be.allocF32(n * D), d = be.allocF32(D * pitch);

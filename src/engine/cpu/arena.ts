@@ -15,15 +15,21 @@ export class Arena {
   readonly maxPages: number;
   private top = 64;
 
-  constructor(options: { maxMb?: number; shared?: boolean } = {}) {
+  /**
+   * `maxMb`: upper bound (default 2048). `initialMb`: reserved up front — needed when shared
+   * memory is unavailable (browsers without cross-origin isolation), because growing a
+   * non-shared memory detaches every view handed out before, so it is refused there.
+   */
+  constructor(options: { maxMb?: number; shared?: boolean; initialMb?: number } = {}) {
     this.maxPages = Math.ceil(((options.maxMb ?? 2048) * 1024 * 1024) / PAGE);
+    const initial = Math.min(this.maxPages, Math.max(1, Math.ceil(((options.initialMb ?? 0) * 1024 * 1024) / PAGE)));
     const wantShared = options.shared ?? typeof SharedArrayBuffer !== 'undefined';
     let memory: WebAssembly.Memory | undefined;
     let shared = false;
     if (wantShared) {
-      try { memory = new WebAssembly.Memory({ initial: 1, maximum: this.maxPages, shared: true }); shared = true; } catch { memory = undefined; }
+      try { memory = new WebAssembly.Memory({ initial, maximum: this.maxPages, shared: true }); shared = true; } catch { memory = undefined; }
     }
-    this.memory = memory ?? new WebAssembly.Memory({ initial: 1, maximum: this.maxPages });
+    this.memory = memory ?? new WebAssembly.Memory({ initial, maximum: this.maxPages });
     this.shared = shared;
   }
 
@@ -37,6 +43,9 @@ export class Arena {
     const have = this.memory.buffer.byteLength;
     if (end > have) {
       const pages = Math.ceil((end - have) / PAGE);
+      if (!this.shared && this.top > 64) {
+        throw new MedfieldError('unsupported', 'engine memory', `needs ${Math.ceil(end / 2 ** 20)} MiB but a non-shared WebAssembly memory cannot grow without invalidating its buffers; create the backend with initialMb >= ${Math.ceil(end / 2 ** 20)} (or enable shared memory)`);
+      }
       if (have / PAGE + pages > this.maxPages) {
         throw new MedfieldError('bad-option', 'engine memory', `needs ${Math.ceil(end / 2 ** 20)} MiB, above the backend limit of ${Math.floor((this.maxPages * PAGE) / 2 ** 20)} MiB (raise maxMb)`);
       }

@@ -3,13 +3,13 @@
  * inline (this thread) or over worker threads (./threaded.ts) — the same code either way.
  */
 import type {
-  AdamBuffers, AdamStepArgs, Backend, FrequencyKernelSpec, GridKernelSpec, LinearKernelSpec, SgdBuffers,
+  AdamBuffers, AdamStepArgs, Backend, FrequencyKernelSpec, GridKernelSpec, LinearKernelSpec, MlpPassLayer, SgdBuffers,
 } from '../backend.js';
 import { MedfieldError } from '../../core/errors.js';
 import { gemmModuleBytes, wasmSimdSupported, type GemmExports } from '../wasm/gemm.js';
 import { Arena } from './arena.js';
 import { ACT_CODES } from './linear-kernels.js';
-import { createKernelContext, OP, runOp, SCRATCH_FLOATS, type KernelContext } from './ops.js';
+import { createKernelContext, LIN_GRAIN, MLP_RECORD, OP, runOp, SCRATCH_FLOATS, type KernelContext } from './ops.js';
 
 /** Runs one encoded op on every thread and returns when all shares are done. */
 export interface Dispatcher {
@@ -23,6 +23,10 @@ export interface CpuBackendOptions {
   simd?: boolean;
   /** Upper bound of the engine memory in MiB (default 2048). */
   maxMb?: number;
+  /** Memory reserved up front in MiB: required when shared memory is unavailable (see Arena). */
+  initialMb?: number;
+  /** Use a shared memory (default: when available). */
+  shared?: boolean;
 }
 
 export function instantiateGemm(memory: WebAssembly.Memory, maxPages: number, shared: boolean): GemmExports {
@@ -42,7 +46,7 @@ export class CpuBackend implements Backend {
   readonly ctx: KernelContext;
   private dispatcher: Dispatcher;
   private readonly a = new Float64Array(512);
-  private partials: Float32Array | null = null;
+  private readonly partials = new Map<LinearKernelSpec, Float32Array>();
   private scratchBuf: Float32Array | null = null;
   private lossParts: Float32Array;
 
@@ -101,9 +105,12 @@ export class CpuBackend implements Backend {
   frequencyInputGrad(spec: FrequencyKernelSpec, x: Float32Array, n: number, dOut: Float32Array, pitch: number, dx: Float32Array): void {
     this.set(OP.freqInputGrad, spec.dim, spec.octaves, spec.includeInput ? 1 : 0, n, pitch, this.i(x), this.i(dOut), this.i(dx));
   }
+  private linearForwardArgs(L: LinearKernelSpec, X: Float32Array, Y: Float32Array, nPad: number, pitch: number): number[] {
+    return [OP.linearForward, this.i(L.weight), L.bias ? this.i(L.bias) : -1, this.i(X), this.i(Y), L.inDim, L.outDim, pitch, nPad, ACT_CODES[L.activation], L.leak,
+      this.scratch(L), SCRATCH_FLOATS];
+  }
   linearForward(L: LinearKernelSpec, X: Float32Array, Y: Float32Array, nPad: number, pitch: number): void {
-    this.set(OP.linearForward, this.i(L.weight), L.bias ? this.i(L.bias) : -1, this.i(X), this.i(Y), L.inDim, L.outDim, pitch, nPad, ACT_CODES[L.activation], L.leak,
-      this.scratch(L), SCRATCH_FLOATS);
+    this.set(...this.linearForwardArgs(L, X, Y, nPad, pitch));
   }
   /** Per-thread packing scratch of the SIMD kernels. */
   private scratch(L: LinearKernelSpec): number {
@@ -111,24 +118,64 @@ export class CpuBackend implements Backend {
     if (!this.scratchBuf || this.scratchBuf.length < SCRATCH_FLOATS * this.threads) this.scratchBuf = this.arena.f32(SCRATCH_FLOATS * this.threads);
     return this.i(this.scratchBuf);
   }
-  linearBackward(L: LinearKernelSpec, X: Float32Array, Y: Float32Array, dY: Float32Array, nPad: number, pitch: number, dX: Float32Array | null): void {
-    const T = this.threads;
+  /**
+   * Weight-gradient partials of a layer: one [dW, db] per column chunk (not per thread), summed in
+   * chunk order, so results do not depend on the thread count or on which thread ran which chunk.
+   */
+  private partialsFor(L: LinearKernelSpec, nPad: number): { part: number; stride: number; chunks: number } {
+    const chunks = Math.ceil(nPad / LIN_GRAIN);
     const stride = Math.ceil((L.inDim * L.outDim + L.outDim) / 16) * 16;
-    if (!this.partials || this.partials.length < stride * T) this.partials = this.arena.f32(stride * T);
-    const part = this.i(this.partials);
-    this.set(OP.linearBackward, this.i(L.weight), this.i(X), this.i(Y), this.i(dY), part, dX ? this.i(dX) : -1,
-      L.inDim, L.outDim, pitch, nPad, ACT_CODES[L.activation], L.leak, stride, L.bias ? 1 : 0, this.scratch(L), SCRATCH_FLOATS);
-    this.set(OP.reduce, part, L.inDim * L.outDim, T, stride, this.i(L.gradWeight));
-    if (L.gradBias) this.set(OP.reduce, part + L.inDim * L.outDim, L.outDim, T, stride, this.i(L.gradBias));
+    let buf = this.partials.get(L);
+    if (!buf || buf.length < stride * chunks) { buf = this.arena.f32(stride * chunks); this.partials.set(L, buf); }
+    return { part: this.i(buf), stride, chunks };
+  }
+  private linearBackwardArgs(L: LinearKernelSpec, X: Float32Array, Y: Float32Array, dY: Float32Array, nPad: number, pitch: number, dX: Float32Array | null): number[] {
+    const { part, stride } = this.partialsFor(L, nPad);
+    return [OP.linearBackward, this.i(L.weight), this.i(X), this.i(Y), this.i(dY), part, dX ? this.i(dX) : -1,
+      L.inDim, L.outDim, pitch, nPad, ACT_CODES[L.activation], L.leak, stride, L.bias ? 1 : 0, this.scratch(L), SCRATCH_FLOATS];
+  }
+  private reduceLayer(L: LinearKernelSpec, nPad: number): void {
+    const { part, stride, chunks } = this.partialsFor(L, nPad);
+    this.set(OP.reduce, part, L.inDim * L.outDim, chunks, stride, this.i(L.gradWeight));
+    if (L.gradBias) this.set(OP.reduce, part + L.inDim * L.outDim, L.outDim, chunks, stride, this.i(L.gradBias));
+  }
+  linearBackward(L: LinearKernelSpec, X: Float32Array, Y: Float32Array, dY: Float32Array, nPad: number, pitch: number, dX: Float32Array | null): void {
+    this.set(...this.linearBackwardArgs(L, X, Y, dY, nPad, pitch, dX));
+    this.reduceLayer(L, nPad);
+  }
+  private runPass(records: number[][], nPad: number): void {
+    const a = this.a;
+    a[0] = OP.mlpPass; a[1] = records.length; a[2] = nPad;
+    if (3 + records.length * MLP_RECORD > a.length) throw new MedfieldError('bad-option', 'mlp depth', 'too many layers for one fused pass');
+    records.forEach((r, k) => { for (let j = 0; j < r.length; j++) a[3 + k * MLP_RECORD + j] = r[j]!; });
+    this.dispatcher.run(a);
+  }
+  mlpForward(layers: readonly MlpPassLayer[], nPad: number, pitch: number): void {
+    const recs: number[][] = [];
+    for (const l of layers) {
+      if (l.skip) recs.push([OP.copyRows, this.i(l.skip.src), pitch, this.i(l.skip.dst), pitch, l.skip.rows, nPad]);
+      recs.push(this.linearForwardArgs(l.layer, l.input, l.output, nPad, pitch));
+    }
+    this.runPass(recs, nPad);
+  }
+  mlpBackward(layers: readonly MlpPassLayer[], nPad: number, pitch: number): void {
+    const recs: number[][] = [];
+    for (let k = layers.length - 1; k >= 0; k--) {
+      const l = layers[k]!;
+      recs.push(this.linearBackwardArgs(l.layer, l.input, l.output, l.dOutput, nPad, pitch, l.dInput));
+    }
+    this.runPass(recs, nPad);
+    for (const l of layers) this.reduceLayer(l.layer, nPad);
   }
   copyRows(src: Float32Array, srcPitch: number, dst: Float32Array, dstPitch: number, rows: number, nPad: number): void {
     this.set(OP.copyRows, this.i(src), srcPitch, this.i(dst), dstPitch, rows, nPad);
   }
   mse(pred: Float32Array, target: Float32Array, dPred: Float32Array, n: number, outDim: number, pitch: number, nPad: number): number {
-    const T = this.threads;
+    const chunks = Math.ceil(nPad / LIN_GRAIN);
+    if (this.lossParts.length < chunks) this.lossParts = this.arena.f32(chunks);
     this.set(OP.mse, this.i(pred), this.i(target), this.i(dPred), n, outDim, pitch, nPad, this.i(this.lossParts), 1 / (n * outDim));
     let s = 0;
-    for (let t = 0; t < T; t++) s += this.lossParts[t]!;
+    for (let c = 0; c < chunks; c++) s += this.lossParts[c]!;
     return s / (n * outDim);
   }
   adamStep(b: AdamBuffers, h: AdamStepArgs): void {
@@ -153,6 +200,10 @@ export class CpuBackend implements Backend {
 export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
   const simd = options.simd ?? wasmSimdSupported();
   if (simd && !wasmSimdSupported()) throw new MedfieldError('unsupported', 'backend simd', 'this runtime does not support WebAssembly SIMD');
-  const arena = new Arena(options.maxMb === undefined ? {} : { maxMb: options.maxMb });
+  const arena = new Arena({
+    ...(options.maxMb === undefined ? {} : { maxMb: options.maxMb }),
+    ...(options.initialMb === undefined ? {} : { initialMb: options.initialMb }),
+    ...(options.shared === undefined ? {} : { shared: options.shared }),
+  });
   return new CpuBackend(arena, simd, null, simd ? 'cpu-simd' : 'cpu-js');
 }

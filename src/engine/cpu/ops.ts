@@ -1,9 +1,12 @@
 /**
  * The CPU backend's kernel dispatcher. A kernel call is encoded as numbers in a Float64Array
  * (opcode, buffer offsets into the shared memory, sizes, scalars) so the same call can run
- * inline or on N worker threads: thread t of T runs its share (points, columns, levels or rows)
- * of the op. Offsets of Float32 buffers are float indices; of Uint8 buffers, byte offsets; -1
- * means "none".
+ * inline or on N worker threads. Work is cut into fixed chunks (points, columns, rows, levels or
+ * slabs) that threads claim from a shared atomic counter, so a thread that the OS deschedules
+ * (other processes on the cores) does not stall the others at the barrier. Chunking does not
+ * depend on the thread count and per-chunk partial sums are reduced in chunk order, so MLP
+ * gradients and losses are bit-identical for any number of threads. Offsets of Float32 buffers
+ * are float indices; of Uint8 buffers, byte offsets; -1 means "none".
  */
 import type { GemmExports } from '../wasm/gemm.js';
 import { gridBackwardInput, gridBackwardParams, gridForward, frequencyBackwardInput, frequencyForward, type GridLevelRef } from './grid-kernels.js';
@@ -12,8 +15,11 @@ import { activationBackward, applyActivation, linearBackwardInput, linearBackwar
 
 export const OP = {
   gridForward: 1, gridBackward: 2, gridInputGrad: 3, freqForward: 4, freqInputGrad: 5,
-  linearForward: 6, linearBackward: 7, reduce: 8, mse: 9, adam: 10, sgd: 11, copyRows: 12,
+  linearForward: 6, linearBackward: 7, reduce: 8, mse: 9, adam: 10, sgd: 11, copyRows: 12, mlpPass: 13,
 } as const;
+
+/** Slots per record of an mlpPass op: [op, nRecords, nPad, record 0 (MLP_RECORD numbers), record 1, ...]. */
+export const MLP_RECORD = 20;
 
 /** Per-thread view of the memory plus the optional SIMD kernels. */
 export interface KernelContext {
@@ -21,17 +27,43 @@ export interface KernelContext {
   f32: Float32Array;
   u8: Uint8Array;
   readonly gemm: GemmExports | null;
+  /** Shared control words (threaded only): chunk counter at CHUNK_COUNTER. */
+  control: Int32Array | null;
 }
+
+/** Index of the chunk counter in the control words. */
+export const CHUNK_COUNTER = 4;
 
 export function createKernelContext(memory: WebAssembly.Memory, gemm: GemmExports | null): KernelContext {
-  return { memory, f32: new Float32Array(memory.buffer), u8: new Uint8Array(memory.buffer), gemm };
+  return { memory, f32: new Float32Array(memory.buffer), u8: new Uint8Array(memory.buffer), gemm, control: null };
 }
 
-/** Columns [c0, c1) of thread t when nPad (a multiple of 8) columns are split into T shares of multiples of 8. */
-export function columnShare(nPad: number, t: number, T: number): [number, number] {
-  const blocks = nPad >> 3;
-  const c0 = Math.floor((blocks * t) / T) * 8, c1 = Math.floor((blocks * (t + 1)) / T) * 8;
-  return [c0, c1];
+/** Columns per chunk of the MLP ops (multiple of 8); also the granularity of weight-gradient partials. */
+export const LIN_GRAIN = 1024;
+
+/** Total work units and chunk size of an op (see runOp). */
+function opWork(a: Float64Array): [number, number] {
+  switch (a[0]) {
+    case OP.gridInputGrad: case OP.freqForward: case OP.freqInputGrad: return [a[4]!, 2048];
+    case OP.linearForward: return [a[8]!, LIN_GRAIN];
+    case OP.linearBackward: return [a[10]!, LIN_GRAIN];
+    case OP.mse: return [a[7]!, LIN_GRAIN];
+    case OP.copyRows: return [a[6]!, 4096];
+    case OP.mlpPass: return [a[2]!, LIN_GRAIN];
+    case OP.adam: return [a[6]!, 8192];
+    case OP.sgd: return [a[5]!, 8192];
+    default: return [0, 1];
+  }
+}
+
+/** Claims chunk indices until `count` are handed out (all of them when single-threaded). */
+function forEachChunk(ctx: KernelContext, T: number, count: number, fn: (c: number) => void): void {
+  if (T === 1 || !ctx.control) { for (let c = 0; c < count; c++) fn(c); return; }
+  for (;;) {
+    const c = Atomics.add(ctx.control, CHUNK_COUNTER, 1);
+    if (c >= count) return;
+    fn(c);
+  }
 }
 
 function share(n: number, t: number, T: number): [number, number] {
@@ -55,102 +87,124 @@ function gridLevels(ctx: KernelContext, a: Float64Array, at: number, L: number, 
 }
 
 /**
- * Levels of thread t for the table backward: hashed levels (big tables, cache misses) are dealt
- * round-robin first, then dense levels continue the deal, so both kinds spread evenly.
+ * Work items of the table backward, in claim order: whole levels (large or hashed tables first,
+ * then small dense ones) and, for slabbed dense levels, z-slabs: phase 0 holds the even slabs,
+ * phase 1 the odd ones. Encoded as level + 1024 * (slab + 1) (slab -1 = whole level).
  */
-function levelShare(a: Float64Array, at: number, stride: number, L: number, t: number, T: number, skip: (l: number) => boolean): number[] {
-  const hashed: number[] = [], dense: number[] = [];
+function gridBackwardItems(a: Float64Array, L: number, phase: number, slabs: (l: number) => number): number[] {
+  const big: number[] = [], small: number[] = [], slabItems: number[] = [];
   for (let l = 0; l < L; l++) {
-    if (skip(l)) continue;
-    const b = at + l * stride;
-    // Dense levels whose table fits in about 1 MiB of cache cost little; large dense levels count as hashed.
-    if (a[b + 2]! !== 0 && a[b + 1]! * a[2]! * 4 <= 1 << 20) dense.push(l); else hashed.push(l);
+    const S = slabs(l);
+    if (S > 0) { for (let k = phase; k < S; k += 2) slabItems.push(l + 1024 * (k + 1)); continue; }
+    if (phase !== 0) continue;
+    const b = 9 + l * 6;
+    if (a[b + 2]! !== 0 && a[b + 1]! * a[2]! * 4 <= 1 << 20) small.push(l); else big.push(l);
   }
-  const mine: number[] = [];
-  [...hashed, ...dense].forEach((l, i) => { if (i % T === t) mine.push(l); });
-  return mine;
+  return [...big, ...small, ...slabItems];
 }
 
-/** Runs thread t's share of the op encoded in `a`. */
+/** Runs thread t's part of the op encoded in `a` (claiming chunks until none are left). */
 export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number): void {
   if (ctx.f32.buffer.byteLength !== ctx.memory.buffer.byteLength) {
     ctx.f32 = new Float32Array(ctx.memory.buffer);
     ctx.u8 = new Uint8Array(ctx.memory.buffer);
   }
+  const op = a[0]!;
+  if (op === OP.gridBackward) { gridBackwardOp(ctx, a, T); return; }
+  if (op === OP.gridForward) { gridForwardOp(ctx, a, T); return; }
+  if (op === OP.reduce) { runPart(ctx, a, t, T, 0, 0, 0); return; }
+  const [total, grain] = opWork(a);
+  forEachChunk(ctx, T, Math.ceil(total / grain), (c) => runPart(ctx, a, t, T, c, c * grain, Math.min(total, (c + 1) * grain)));
+}
+
+/** Points per item of the grid forward. */
+const GRID_GRAIN = 8192;
+
+/**
+ * Grid forward, level-major: items (level, point range) are claimed in level order, so threads
+ * work on the same table at the same time and each table is streamed through the cache once per
+ * step rather than once per point chunk (measured: 50 ms vs 128 ms CPU for the NAF step).
+ */
+function gridForwardOp(ctx: KernelContext, a: Float64Array, T: number): void {
+  const [dim, F, L, n, pitch, x, out] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!];
+  const wf = dim === 3 ? ctx.gemm?.gridf3[F] : undefined;
+  const H = ctx.f32;
+  const nc = Math.ceil(n / GRID_GRAIN);
+  let levels: GridLevelRef[] | null = null;
+  forEachChunk(ctx, T, L * nc, (i) => {
+    const l = Math.floor(i / nc), p0 = (i % nc) * GRID_GRAIN, p1 = Math.min(n, p0 + GRID_GRAIN);
+    const b = 8 + l * 4;
+    if (wf) wf(a[b + 3]! * 4, a[b]!, a[b + 1]!, a[b + 2]!, x * 4, p0, p1, (out + l * F * pitch) * 4, pitch * 4);
+    else if (dim === 3 && F === 2) gridForward3F2(a[b]!, a[b + 1]!, a[b + 2]! !== 0, H.subarray(a[b + 3]!, a[b + 3]! + a[b + 1]! * 2), H, x, p0, p1, H, out + l * 2 * pitch, pitch);
+    else {
+      levels ??= gridLevels(ctx, a, 8, L, 4);
+      gridForward(dim, F, [levels[l]!], H, x, p0, p1, H, out + l * F * pitch, pitch);
+    }
+  });
+}
+
+/** Slabs per dense level for the slab-parallel backward (0: process the level whole). */
+function slabCount(wasm: boolean, T: number, dense: boolean, touched: boolean, res: number): number {
+  if (!wasm || T === 1 || !dense || !touched) return 0;
+  // Every slab item scans all points (and scatters only its own), so use as few as balance allows.
+  return res >= 2 * T ? 2 * T : 0;
+}
+
+/**
+ * Table backward. Levels are independent, so whole levels are claimed by one thread each. Dense
+ * 3D levels (with the WebAssembly kernels, T > 1) are also cut into S z-slabs of cells: phase 0
+ * scatters the even slabs, phase 1 (a second op) the odd ones; slabs of one phase are >= 1 cell
+ * apart, so their vertex rows never collide. Each item runs its points in order: deterministic.
+ */
+function gridBackwardOp(ctx: KernelContext, a: Float64Array, T: number): void {
+  const H = ctx.f32;
+  const [dim, F, L, n, pitch, x, dOut, phase] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!];
+  const wb = dim === 3 ? ctx.gemm?.gridb3[F] : undefined;
+  const slabs = (l: number): number => slabCount(wb !== undefined, T, a[9 + l * 6 + 2]! !== 0, a[9 + l * 6 + 5]! >= 0, a[9 + l * 6]!);
+  const items = gridBackwardItems(a, L, phase, slabs);
+  let levels: GridLevelRef[] | null = null;
+  forEachChunk(ctx, T, items.length, (i) => {
+    const item = items[i]!, l = item % 1024, slab = Math.floor(item / 1024) - 1;
+    const b = 9 + l * 6, res = a[b]!, size = a[b + 1]!, tch = a[b + 5]!;
+    if (slab >= 0) {
+      const S = slabs(l), zlo = Math.floor((res * slab) / S), zhi = Math.floor((res * (slab + 1)) / S);
+      wb!(a[b + 4]! * 4, tch, res, size, 1, x * 4, n, (dOut + l * F * pitch) * 4, pitch * 4, zlo, zhi);
+    } else if (wb && tch >= 0) wb(a[b + 4]! * 4, tch, res, size, a[b + 2]!, x * 4, n, (dOut + l * F * pitch) * 4, pitch * 4, 0, 0x3fffffff);
+    else if (dim === 3 && F === 2) {
+      gridBackward3F2(res, size, a[b + 2]! !== 0, H.subarray(a[b + 4]!, a[b + 4]! + size * 2), tch >= 0 ? ctx.u8.subarray(tch, tch + size) : undefined,
+        H, x, n, H, dOut + l * 2 * pitch, pitch);
+    } else {
+      levels ??= gridLevels(ctx, a, 9, L, 6);
+      gridBackwardParams(dim, F, levels, [l], H, x, n, H, dOut, pitch);
+    }
+  });
+}
+
+/** Runs one chunk [lo, hi) (index c) of an op; `reduce` splits statically by t of T. */
+function runPart(ctx: KernelContext, a: Float64Array, t: number, T: number, c: number, lo: number, hi: number): void {
   const H = ctx.f32;
   switch (a[0]) {
-    case OP.gridForward: {
-      const [dim, F, L, n, pitch, x, out] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!];
-      const [p0, p1] = share(n, t, T);
-      const wf = dim === 3 ? ctx.gemm?.gridf3[F] : undefined;
-      if (wf) {
-        for (let l = 0; l < L; l++) {
-          const b = 8 + l * 4;
-          wf(a[b + 3]! * 4, a[b]!, a[b + 1]!, a[b + 2]!, x * 4, p0, p1, (out + l * F * pitch) * 4, pitch * 4);
-        }
-        return;
-      }
-      if (dim === 3 && F === 2) {
-        for (let l = 0; l < L; l++) {
-          const b = 8 + l * 4;
-          gridForward3F2(a[b]!, a[b + 1]!, a[b + 2]! !== 0, H.subarray(a[b + 3]!, a[b + 3]! + a[b + 1]! * 2), H, x, p0, p1, H, out + l * 2 * pitch, pitch);
-        }
-        return;
-      }
-      gridForward(dim, F, gridLevels(ctx, a, 8, L, 4), H, x, p0, p1, H, out, pitch);
-      return;
-    }
-    case OP.gridBackward: {
-      // a[8] = phase. With the WebAssembly kernels and T > 1, dense 3D levels with res >= 2T are
-      // split into 2T z-slabs of cells: phase 0 scatters even slabs (thread t: slab 2t), phase 1
-      // odd slabs; slabs processed together are >= 1 cell apart, so their vertex rows never
-      // collide. All other levels are dealt to threads whole, in phase 0.
-      const [dim, F, L, n, pitch, x, dOut, phase] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!];
-      const wb = dim === 3 ? ctx.gemm?.gridb3[F] : undefined;
-      const slabbed = (l: number): boolean => wb !== undefined && T > 1 && a[9 + l * 6 + 2]! !== 0 && a[9 + l * 6 + 5]! >= 0 && a[9 + l * 6]! >= 2 * T;
-      if (wb) {
-        for (let l = 0; l < L; l++) {
-          if (!slabbed(l)) continue;
-          const b = 9 + l * 6, res = a[b]!, slab = 2 * t + phase;
-          const zlo = Math.floor((res * slab) / (2 * T)), zhi = Math.floor((res * (slab + 1)) / (2 * T));
-          wb(a[b + 4]! * 4, a[b + 5]!, res, a[b + 1]!, 1, x * 4, n, (dOut + l * F * pitch) * 4, pitch * 4, zlo, zhi);
-        }
-      }
-      if (phase !== 0) return;
-      const ids = levelShare(a, 9, 6, L, t, T, slabbed);
-      const rest: number[] = [];
-      for (const l of ids) {
-        const b = 9 + l * 6, size = a[b + 1]!, tch = a[b + 5]!;
-        if (wb && tch >= 0) wb(a[b + 4]! * 4, tch, a[b]!, size, a[b + 2]!, x * 4, n, (dOut + l * F * pitch) * 4, pitch * 4, 0, 0x3fffffff);
-        else if (dim === 3 && F === 2) {
-          gridBackward3F2(a[b]!, size, a[b + 2]! !== 0, H.subarray(a[b + 4]!, a[b + 4]! + size * 2), tch >= 0 ? ctx.u8.subarray(tch, tch + size) : undefined,
-            H, x, n, H, dOut + l * 2 * pitch, pitch);
-        } else rest.push(l);
-      }
-      if (rest.length) gridBackwardParams(dim, F, gridLevels(ctx, a, 9, L, 6), rest, H, x, n, H, dOut, pitch);
-      return;
-    }
     case OP.gridInputGrad: {
       const [dim, F, L, n, pitch, x, dOut, dx] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!];
-      const [p0, p1] = share(n, t, T);
+      const p0 = lo, p1 = hi;
       gridBackwardInput(dim, F, gridLevels(ctx, a, 9, L, 4), H, x, p0, p1, H, dOut, pitch, H, dx);
       return;
     }
     case OP.freqForward: {
       const [dim, oct, inc, n, pitch, x, out] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!];
-      const [p0, p1] = share(n, t, T);
+      const p0 = lo, p1 = hi;
       frequencyForward(dim, oct, inc !== 0, H, x, p0, p1, H, out, pitch);
       return;
     }
     case OP.freqInputGrad: {
       const [dim, oct, inc, n, pitch, x, dOut, dx] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!];
-      const [p0, p1] = share(n, t, T);
+      const p0 = lo, p1 = hi;
       frequencyBackwardInput(dim, oct, inc !== 0, H, x, p0, p1, H, dOut, pitch, H, dx);
       return;
     }
     case OP.linearForward: {
       const [W, b, X, Y, inD, outD, pitch, nPad, act, leak, scratch, sStride] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!];
-      const [c0, c1] = columnShare(nPad, t, T);
+      const c0 = lo, c1 = hi;
       if (c1 <= c0) return;
       const g = ctx.gemm;
       if (g) {
@@ -169,9 +223,9 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
     case OP.linearBackward: {
       const [W, X, Y, dY, part, dX, inD, outD, pitch, nPad, act, leak, stride, hasBias, scratch, sStride] =
         [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!, a[16]!];
-      const [c0, c1] = columnShare(nPad, t, T);
+      const c0 = lo, c1 = hi;
       if (c1 <= c0) return;
-      const dW = part + t * stride, db = hasBias ? dW + outD * inD : -1;
+      const dW = part + c * stride, db = hasBias ? dW + outD * inD : -1;
       const g = ctx.gemm;
       if (g) {
         // Per column chunk: pack dZ (ReLU mask and bias sums fused) and X into contiguous scratch,
@@ -195,6 +249,12 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
       }
       return;
     }
+    case OP.mlpPass: {
+      // A fused sequence of copyRows / linearForward / linearBackward records, run on this chunk
+      // one after the other so each layer reads the previous one's output from cache.
+      for (let r = 0; r < a[1]!; r++) runPart(ctx, a.subarray(3 + r * MLP_RECORD, 3 + (r + 1) * MLP_RECORD), t, T, c, lo, hi);
+      return;
+    }
     case OP.reduce: {
       const [parts, count, nParts, stride, dst] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!];
       const [i0, i1] = share(count, t, T);
@@ -206,7 +266,7 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
     }
     case OP.mse: {
       const [pred, target, dPred, n, outD, pitch, nPad, lossParts, scale] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!];
-      const [c0, c1] = columnShare(nPad, t, T);
+      const c0 = lo, c1 = hi;
       let s = 0;
       for (let o = 0; o < outD; o++) {
         const r0 = pred + o * pitch, d0 = dPred + o * pitch;
@@ -217,13 +277,13 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
           H[d0 + p] = 2 * scale * e;
         }
       }
-      H[lossParts + t] = s;
+      H[lossParts + c] = s;
       return;
     }
     case OP.adam: {
       const [data, grad, m, v, touched, rows, rowSize, lr, b1, b2, eps, wd, bc1, bc2, clear] =
         [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!];
-      const [r0, r1] = share(rows, t, T);
+      const r0 = lo, r1 = hi;
       const wa = touched >= 0 && clear ? ctx.gemm?.adam[rowSize] : undefined;
       if (wa) {
         wa(data * 4, grad * 4, m * 4, v * 4, touched, r0, r1, b1, b2, 1 - b1, 1 - b2, lr / bc1, 1 / Math.sqrt(bc2), eps, wd);
@@ -234,7 +294,7 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
     }
     case OP.sgd: {
       const [data, grad, mom, touched, rows, rowSize, lr, mu, wd, clear] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!];
-      const [r0, r1] = share(rows, t, T);
+      const r0 = lo, r1 = hi;
       const U = ctx.u8;
       for (let r = r0; r < r1; r++) {
         if (touched >= 0) { if (U[touched + r] === 0) continue; if (clear) U[touched + r] = 0; }
@@ -249,7 +309,7 @@ export function runOp(ctx: KernelContext, a: Float64Array, t: number, T: number)
     }
     case OP.copyRows: {
       const [src, srcPitch, dst, dstPitch, rows, nPad] = [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!];
-      const [c0, c1] = columnShare(nPad, t, T);
+      const c0 = lo, c1 = hi;
       for (let r = 0; r < rows; r++) H.copyWithin(dst + r * dstPitch + c0, src + r * srcPitch + c0, src + r * srcPitch + c1);
       return;
     }

@@ -1,8 +1,8 @@
 /**
  * The CPU backend over N threads: the calling thread plus N-1 workers share one WebAssembly
  * memory (every model buffer) and two small SharedArrayBuffers (control words, op arguments).
- * A kernel call writes its arguments, bumps the sequence number, runs share 0 itself and waits
- * on the done counter: synchronous, no message passing per op, no copies. Worker creation is
+ * A kernel call writes its arguments, resets the chunk counter, bumps the sequence number, claims
+ * chunks itself like every worker and waits on the done counter: synchronous, no message passing per op, no copies. Worker creation is
  * the platform's job (src/platform/engine-pool.ts for Node); this file stays platform-neutral.
  * Atomics.wait on the calling thread needs Node or a browser worker (not a page's main thread).
  */
@@ -10,7 +10,7 @@ import { MedfieldError } from '../../core/errors.js';
 import { wasmSimdSupported } from '../wasm/gemm.js';
 import { Arena } from './arena.js';
 import { CpuBackend, type Dispatcher } from './backend.js';
-import { runOp } from './ops.js';
+import { CHUNK_COUNTER, runOp } from './ops.js';
 import type { EngineWorkerInit } from './worker-main.js';
 
 /** The little of a Worker this needs: start it with an init message, learn when it is ready, end it. */
@@ -27,6 +27,12 @@ export interface ThreadedBackendOptions {
   spawn(init: EngineWorkerInit): Promise<WorkerLike>;
 }
 
+/**
+ * Busy-wait iterations before sleeping on the futex. Short: on a loaded machine a spinning
+ * thread takes the core from the thread it waits for (measured with other processes on both cores).
+ */
+export const SPIN = 2000;
+
 class ThreadDispatcher implements Dispatcher {
   private readonly control: Int32Array;
   private readonly args: Float64Array;
@@ -37,10 +43,13 @@ class ThreadDispatcher implements Dispatcher {
     this.control = new Int32Array(controlBuf);
     this.args = new Float64Array(argsBuf);
   }
+  private disposed = false;
   run(a: Float64Array): void {
+    if (this.disposed) throw new MedfieldError('bad-option', 'engine backend', 'used after dispose()');
     const c = this.control;
     this.args.set(a);
     Atomics.store(c, 1, 0);
+    Atomics.store(c, CHUNK_COUNTER, 0);
     Atomics.add(c, 0, 1);
     Atomics.notify(c, 0);
     runOp(this.backend.ctx, a, 0, this.threads);
@@ -49,12 +58,14 @@ class ThreadDispatcher implements Dispatcher {
     for (;;) {
       const done = Atomics.load(c, 1);
       if (done >= want) break;
-      if (spins++ < 100000) continue;
+      if (spins++ < SPIN) continue;
       Atomics.wait(c, 1, done, 1000);
     }
     if (Atomics.load(c, 3) !== 0) { Atomics.store(c, 3, 0); throw new MedfieldError('bad-data', 'engine worker', 'a kernel failed on a worker thread (see its stderr)'); }
   }
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     const c = this.control;
     Atomics.store(c, 2, 1);
     Atomics.add(c, 0, 1);
@@ -77,6 +88,7 @@ export async function createThreadedCpuBackend(options: ThreadedBackendOptions):
   const workers = await Promise.all(Array.from({ length: T - 1 }, (_, i) => options.spawn({
     memory: arena.memory, maxPages: arena.maxPages, simd, control: controlBuf, args: argsBuf, index: i + 1, threads: T,
   })));
+  backend.ctx.control = new Int32Array(controlBuf);
   backend.setDispatcher(new ThreadDispatcher(T, controlBuf, argsBuf, workers, backend));
   return backend;
 }

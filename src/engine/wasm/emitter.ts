@@ -52,6 +52,8 @@ export class FnBuilder {
   f32Load(offset = 0): this { this.code.push(0x2a, 2); uleb(this.code, offset); return this; }
   f32Store(offset = 0): this { this.code.push(0x38, 2); uleb(this.code, offset); return this; }
   f32Add(): this { return this.op(0x92); }
+  f32Sub(): this { return this.op(0x93); }
+  f32Mul(): this { return this.op(0x94); }
   f64(v: number): this { this.code.push(0x44); const b = new Uint8Array(new Float64Array([v]).buffer); this.code.push(...b); return this; }
   f64Add(): this { return this.op(0xa0); }
   f64Sub(): this { return this.op(0xa1); }

@@ -1,14 +1,15 @@
 /**
  * WebAssembly versions of the hot grid kernels (3D input): the same
- * arithmetic as src/engine/cpu/grid-fast.ts (float64 positions and weights, float32 tables),
- * without typed-array bounds checks. Addresses in bytes; `p0`, `p1`, `n` are point counts.
+ * interpolation as src/engine/cpu/grid-fast.ts, without typed-array bounds checks: positions and
+ * cell fractions in float64, weights and sums in float32 (as instant-NGP; no float conversions
+ * per table access). Addresses in bytes; `p0`, `p1`, `n` are point counts.
  *
  * gridf3_F(table, res, size, dense, x, p0, p1, out, pitchBytes): out rows 0..F-1 (+k*pitch) at point p.
  * gridb3_F(grad, flags, res, size, dense, x, n, dOut, pitchBytes, zlo, zhi): grad[row] += w * dOut;
  *   flags[row] = 1, for points whose cell z index is in [zlo, zhi).
  * Emitted for F = 1, 2, 4, 8 features per level.
  */
-import { F64, FnBuilder, I32 } from './emitter.js';
+import { F32, F64, FnBuilder, I32 } from './emitter.js';
 
 const P1 = 2654435761 | 0;
 const P2 = 805459861 | 0;
@@ -25,8 +26,8 @@ function cellCorners(
     f.f64(0).get(v.t).f64Max().get(resF).f64Mul().set(v.t);
     f.get(v.t).i32TruncSatF64().set(i);
     f.get(res).i32(1).sub().get(i).get(i).get(res).geS().select().set(i);
-    f.get(v.t).get(i).f64FromI32().f64Sub().set(fr);
-    f.f64(1).get(fr).f64Sub().set(g);
+    f.get(v.t).get(i).f64FromI32().f64Sub().f32FromF64().set(fr);
+    f.f32(1).get(fr).f32Sub().set(g);
   }
   // corner indices
   f.get(dense).ifThen();
@@ -52,15 +53,15 @@ function cellCorners(
   f.end();
   // weights: w[c] = (c&1 ? fx : gx) * (c&2 ? fy : gy) * (c&4 ? fz : gz)
   for (let c = 0; c < 8; c++) {
-    f.get(c & 1 ? v.fx : v.gx).get(c & 2 ? v.fy : v.gy).f64Mul().get(c & 4 ? v.fz : v.gz).f64Mul().set(v.w[c]!);
+    f.get(c & 1 ? v.fx : v.gx).get(c & 2 ? v.fy : v.gy).f32Mul().get(c & 4 ? v.fz : v.gz).f32Mul().set(v.w[c]!);
   }
 }
 
 function declare(f: FnBuilder) {
-  const L = (t: typeof I32 | typeof F64): number => f.local(t);
+  const L = (t: typeof I32 | typeof F32 | typeof F64): number => f.local(t);
   return {
-    ix: L(I32), iy: L(I32), iz: L(I32), fx: L(F64), fy: L(F64), fz: L(F64), gx: L(F64), gy: L(F64), gz: L(F64), t: L(F64),
-    q: [L(I32), L(I32), L(I32), L(I32)], a: Array.from({ length: 8 }, () => L(I32)), w: Array.from({ length: 8 }, () => L(F64)),
+    ix: L(I32), iy: L(I32), iz: L(I32), fx: L(F32), fy: L(F32), fz: L(F32), gx: L(F32), gy: L(F32), gz: L(F32), t: L(F64),
+    q: [L(I32), L(I32), L(I32), L(I32)], a: Array.from({ length: 8 }, () => L(I32)), w: Array.from({ length: 8 }, () => L(F32)),
     y0: L(I32), y1: L(I32), z0: L(I32), z1: L(I32),
   };
 }
@@ -73,7 +74,7 @@ export function gridForwardKernel(F: 1 | 2 | 4 | 8): FnBuilder {
   const f = new FnBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const table = 0, res = 1, size = 2, dense = 3, x = 4, p0 = 5, p1 = 6, out = 7, pitch = 8;
   const p = f.local(I32), xp = f.local(I32), op = f.local(I32), r1 = f.local(I32), mask = f.local(I32), resF = f.local(F64), ab = f.local(I32);
-  const sums: number[] = []; for (let c = 0; c < F; c++) sums.push(f.local(F64));
+  const sums: number[] = []; for (let c = 0; c < F; c++) sums.push(f.local(F32));
   const v = declare(f);
   f.get(res).i32(1).add().set(r1);
   f.get(size).i32(1).sub().set(mask);
@@ -84,15 +85,15 @@ export function gridForwardKernel(F: 1 | 2 | 4 | 8): FnBuilder {
   f.block().loop();
   f.get(p).get(p1).geS().brIf(1);
   cellCorners(f, xp, res, resF, r1, mask, dense, v);
-  for (const s of sums) f.f64(0).set(s);
+  for (const s of sums) f.f32(0).set(s);
   for (let c = 0; c < 8; c++) {
     f.get(v.a[c]!).i32(rowShift(F)).shl().get(table).add().set(ab);
-    sums.forEach((s, k) => f.get(s).get(v.w[c]!).get(ab).f32Load(4 * k).f64FromF32().f64Mul().f64Add().set(s));
+    sums.forEach((s, k) => f.get(s).get(v.w[c]!).get(ab).f32Load(4 * k).f32Mul().f32Add().set(s));
   }
   sums.forEach((s, k) => {
     f.get(op);
     for (let j = 0; j < k; j++) f.get(pitch).add();
-    f.get(s).f32FromF64().f32Store(0);
+    f.get(s).f32Store(0);
   });
   f.inc(p, 1); f.inc(xp, 12); f.inc(op, 4);
   f.br(0);
@@ -105,7 +106,7 @@ export function gridBackwardKernel(F: 1 | 2 | 4 | 8): FnBuilder {
   const f = new FnBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const grad = 0, flags = 1, res = 2, size = 3, dense = 4, x = 5, n = 6, dOut = 7, pitch = 8, zlo = 9, zhi = 10;
   const p = f.local(I32), xp = f.local(I32), dp = f.local(I32), r1 = f.local(I32), mask = f.local(I32), resF = f.local(F64), ab = f.local(I32), q = f.local(I32);
-  const gs: number[] = []; for (let c = 0; c < F; c++) gs.push(f.local(F64));
+  const gs: number[] = []; for (let c = 0; c < F; c++) gs.push(f.local(F32));
   const v = declare(f);
   f.get(res).i32(1).add().set(r1);
   f.get(size).i32(1).sub().set(mask);
@@ -115,14 +116,19 @@ export function gridBackwardKernel(F: 1 | 2 | 4 | 8): FnBuilder {
   f.get(dOut).set(dp);
   f.block().loop();
   f.get(p).get(n).geS().brIf(1);
+  f.block();
+  // Only points whose cell z index is in [zlo, zhi) scatter (slab-parallel dense levels); the z
+  // cell is computed first so that other points cost a few instructions.
+  f.f64(1).get(xp).f32Load(8).f64FromF32().f64Min().set(v.t);
+  f.f64(0).get(v.t).f64Max().get(resF).f64Mul().i32TruncSatF64().set(v.iz);
+  f.get(res).i32(1).sub().get(v.iz).get(v.iz).get(res).geS().select().set(v.iz);
+  f.get(v.iz).get(zlo).ltS().get(v.iz).get(zhi).geS().op(0x72).brIf(0); // i32.or
   f.get(dp).set(q);
-  gs.forEach((g, k) => { if (k > 0) f.inc(q, { local: pitch }); f.get(q).f32Load(0).f64FromF32().set(g); });
+  gs.forEach((g, k) => { if (k > 0) f.inc(q, { local: pitch }); f.get(q).f32Load(0).set(g); });
   cellCorners(f, xp, res, resF, r1, mask, dense, v);
-  // Only points whose cell z index is in [zlo, zhi) scatter (slab-parallel dense levels).
-  f.get(v.iz).get(zlo).geS().get(v.iz).get(zhi).ltS().and().ifThen();
   for (let c = 0; c < 8; c++) {
     f.get(v.a[c]!).i32(rowShift(F)).shl().get(grad).add().set(ab);
-    gs.forEach((g, k) => f.get(ab).get(ab).f32Load(4 * k).f64FromF32().get(v.w[c]!).get(g).f64Mul().f64Add().f32FromF64().f32Store(4 * k));
+    gs.forEach((g, k) => f.get(ab).get(ab).f32Load(4 * k).get(v.w[c]!).get(g).f32Mul().f32Add().f32Store(4 * k));
     f.get(flags).get(v.a[c]!).add().i32(1).i32Store8(0);
   }
   f.end();
