@@ -13,3 +13,4 @@ export * from './checkpoint.js';
 export * from './xray-data.js';
 export { fdkThreaded, type FdkThreadedOptions } from './recon-pool.js';
 export * from './physics-pool.js';
+export { createEnginePool, type EnginePoolOptions } from './engine-pool.js';
