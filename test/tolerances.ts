@@ -136,3 +136,12 @@ export const ENGINE_FD64_REL = 1e-6;
 export const ENGINE_F32_ABS = 2e-5;
 /** Whole-stack float32 finite differences (h = 1e-2 on a smooth softplus stack, loss in float64): relative to the gradient's max-norm. */
 export const ENGINE_FD32_REL = 2e-2;
+
+// --- fdk-wasm ---
+/**
+ * WebAssembly SIMD back-projection (Float32 inner arithmetic) vs the Float64 TypeScript
+ * reference, max abs difference / max |reference|: row coordinates r0 - k dr rounded to Float32
+ * (ulp of ~300 rows is 3e-5 row) and Float32 weights give ~5e-6 measured; 3e-5 leaves margin
+ * while still failing on any indexing or weighting error (those are >= 1e-2).
+ */
+export const FDK_WASM_VS_JS_REL = 3e-5;
