@@ -5,17 +5,24 @@
  * Shepp-Logan phantom (data range 1). Projections are the phantom's exact line integrals along
  * pixelRay rays. `cpu_s` is the process's user CPU time (all threads): on a shared machine the
  * wall time can be far above it. Prints one line per run, or one JSON object per line with --json.
- * Run: npm run bench:fdk [-- --json] [--size 128]
+ * Single-thread rows give the TypeScript reference kernel ('js', 256^3 only with --js) and the
+ * WebAssembly SIMD kernel; worker rows use the default (SIMD when available). `--repeat N` runs
+ * each case N times (report the best: the machine is shared).
+ * Run: npm run bench:fdk [-- --json] [--size 128] [--repeat 3] [--js]
  */
 import { pixelRay, viewFrame, type XrayGeometry } from '../src/geometry/xray.js';
 import { psnr } from '../src/metrics/psnr.js';
 import { phantomLineIntegrals, sheppLogan3d, voxelizePhantom } from '../src/phantom/index.js';
 import { backprojectSlab, filteredViewSize, filterProjections, planFdk } from '../src/physics/fdk.js';
+import { backprojectSlabWasm, createWasmFdkMemory, wasmFdkLayout, wasmSimdAvailable } from '../src/physics/fdk-wasm.js';
 import { fdkThreaded } from '../src/platform/recon-pool.js';
 
 const json = process.argv.includes('--json');
 const sizeArg = process.argv.indexOf('--size');
 const only = sizeArg > 0 ? Number(process.argv[sizeArg + 1]) : undefined;
+const repArg = process.argv.indexOf('--repeat');
+const repeat = repArg > 0 ? Number(process.argv[repArg + 1]) : 1;
+const withJs = process.argv.includes('--js');
 
 function emit(row: Record<string, unknown>): void {
   if (json) process.stdout.write(JSON.stringify({ bench: 'fdk', ...row }) + '\n');
@@ -46,24 +53,42 @@ for (const [n, views] of [[128, 180], [256, 360]] as const) {
   const ref = voxelizePhantom(phantom, { size: n }).data;
   const label = `${n}^3 from ${views} x ${n}^2`;
 
-  // Single thread, stage by stage.
-  const plan = planFdk(geo, angles);
-  const c0 = process.cpuUsage();
-  const s0 = performance.now();
-  const filtered = new Float32Array(views * filteredViewSize(plan));
-  filterProjections(plan, proj, filtered);
-  const s1 = performance.now();
-  const out = new Float32Array(n * n * n);
-  backprojectSlab(plan, filtered, out);
-  const s2 = performance.now();
   const voxelViews = n * n * n * views;
-  emit({ case: label, threads: 'main', seconds: (s2 - s0) / 1000, cpu_s: process.cpuUsage(c0).user / 1e6, filter_s: (s1 - s0) / 1000, backproject_s: (s2 - s1) / 1000,
-    gvox_views_per_s: voxelViews / ((s2 - s1) / 1000) / 1e9, psnr_db: psnr(ref, out, { dataRange: 1 }), analytic_projection_s: tProj });
+  // Single thread, stage by stage: the TypeScript reference (Float64 inner loop; 256^3 only with
+  // --js, it takes ~30 s) and the WebAssembly SIMD kernel (src/physics/fdk-wasm.ts).
+  const plan = planFdk(geo, angles);
+  for (const kernel of ['js', 'wasm-simd'] as const) {
+    if (kernel === 'js' && n > 128 && !withJs) continue;
+    if (kernel === 'wasm-simd' && !wasmSimdAvailable()) continue;
+    for (let rep = 0; rep < repeat; rep++) {
+      const c0 = process.cpuUsage();
+      const s0 = performance.now();
+      const out = new Float32Array(n * n * n);
+      let s1: number;
+      if (kernel === 'js') {
+        const filtered = new Float32Array(views * filteredViewSize(plan));
+        filterProjections(plan, proj, filtered);
+        s1 = performance.now();
+        backprojectSlab(plan, filtered, out);
+      } else {
+        const layout = wasmFdkLayout(plan, [n * n * n])!;
+        const memory = createWasmFdkMemory(layout, false)!;
+        filterProjections(plan, proj, new Float32Array(memory.buffer, layout.filteredOffset * 4, views * filteredViewSize(plan)));
+        s1 = performance.now();
+        backprojectSlabWasm(plan, memory, layout.filteredOffset, layout.accOffsets[0]!, out);
+      }
+      const s2 = performance.now();
+      emit({ case: label, threads: 'main', kernel, seconds: (s2 - s0) / 1000, cpu_s: process.cpuUsage(c0).user / 1e6, filter_s: (s1 - s0) / 1000,
+        backproject_s: (s2 - s1) / 1000, gvox_views_per_s: voxelViews / ((s2 - s1) / 1000) / 1e9, psnr_db: psnr(ref, out, { dataRange: 1 }), analytic_projection_s: tProj });
+    }
+  }
   for (const threads of [1, 2]) {
-    const cu = process.cpuUsage();
-    const w0 = performance.now();
-    const rec = await fdkThreaded(geo, angles, proj, { threads });
-    const sec = (performance.now() - w0) / 1000;
-    emit({ case: label, threads, seconds: sec, cpu_s: process.cpuUsage(cu).user / 1e6, psnr_db: psnr(ref, rec, { dataRange: 1 }) });
+    for (let rep = 0; rep < repeat; rep++) {
+      const cu = process.cpuUsage();
+      const w0 = performance.now();
+      const rec = await fdkThreaded(geo, angles, proj, { threads });
+      const sec = (performance.now() - w0) / 1000;
+      emit({ case: label, threads, kernel: wasmSimdAvailable() ? 'wasm-simd' : 'js', seconds: sec, cpu_s: process.cpuUsage(cu).user / 1e6, psnr_db: psnr(ref, rec, { dataRange: 1 }) });
+    }
   }
 }

@@ -138,3 +138,13 @@ export const ENGINE_F32_ABS = 2e-5;
 export const ENGINE_FD32_REL = 2e-2;
 /** views-72 with fit 'foreground': fraction of view 0's columns the Shepp-Logan covers (measured 0.94; with --fit fov 0.56). */
 export const VIEWS_FOREGROUND_MIN_WIDTH = 0.75;
+
+
+// --- fdk-wasm ---
+/**
+ * WebAssembly SIMD back-projection (Float32 inner arithmetic) vs the Float64 TypeScript
+ * reference, max abs difference / max |reference|: row coordinates r0 - k dr rounded to Float32
+ * (ulp of ~300 rows is 3e-5 row) and Float32 weights give ~5e-6 measured; 3e-5 leaves margin
+ * while still failing on any indexing or weighting error (those are >= 1e-2).
+ */
+export const FDK_WASM_VS_JS_REL = 3e-5;

@@ -26,6 +26,7 @@
  */
 import { MedfieldError } from '../core/errors.js';
 import { validateXrayGeometry, type XrayGeometry } from '../geometry/xray.js';
+import { backprojectSlabWasm, createWasmFdkMemory, wasmFdkLayout, wasmSimdAvailable } from './fdk-wasm.js';
 import { checkRampFilterOptions, createRampFilter, filterRows, type FilterWindow, type RampFilterOptions } from './filters.js';
 
 /** Options of fdk / fbp. */
@@ -36,6 +37,12 @@ export interface FdkOptions extends RampFilterOptions {
    * false never applies them.
    */
   parker?: 'auto' | boolean;
+  /**
+   * Back-projection kernel: 'auto' (default) uses the WebAssembly SIMD kernel (Float32 inner
+   * arithmetic, src/physics/fdk-wasm.ts) when the runtime has it, else the TypeScript reference
+   * (Float64 inner arithmetic); 'js' forces the reference.
+   */
+  backprojector?: 'auto' | 'js';
 }
 
 /** Everything the filtering and back-projection stages need, as plain (postable) data. */
@@ -295,6 +302,7 @@ export function backprojectSlab(plan: FdkPlan, filtered: Float32Array, out: Floa
         if (kAf > kBf) continue;
         let kIf = Math.ceil((r0 - vMax) * idr), kJf = Math.floor(r0 * idr);
         if (kIf < kAf) kIf = kAf;
+        if (kIf > kBf + 1) kIf = kBf + 1; // (dr < 1/2: the lower edge band may hold slices past the slab)
         if (kJf > kBf) kJf = kBf;
         const kA = kAf | 0, kB = kBf | 0, kI = kIf | 0, kJ = kJf | 0;
         const colBase = fb + c0 * S;
@@ -336,6 +344,12 @@ export function backprojectSlab(plan: FdkPlan, filtered: Float32Array, out: Floa
 /** Views back-projected together per voxel column (see backprojectSlab). */
 const VIEW_GROUP = 8;
 
+/** Validates options.backprojector. */
+export function checkBackprojector(b: unknown): 'auto' | 'js' {
+  if (b === undefined || b === 'auto' || b === 'js') return b ?? 'auto';
+  throw new MedfieldError('bad-option', 'options.backprojector', `expected 'auto' or 'js', got ${String(b)}`);
+}
+
 function checkProjections(plan: FdkPlan, projections: Float32Array): void {
   const need = plan.nViews * plan.nu * plan.nv;
   if (!(projections instanceof Float32Array) || projections.length !== need) {
@@ -345,8 +359,20 @@ function checkProjections(plan: FdkPlan, projections: Float32Array): void {
 }
 
 /** Filters and back-projects on the calling thread. */
-export function reconstructFiltered(plan: FdkPlan, projections: Float32Array): Float32Array {
+export function reconstructFiltered(plan: FdkPlan, projections: Float32Array, backprojector: 'auto' | 'js' = 'auto'): Float32Array {
   checkProjections(plan, projections);
+  if (backprojector !== 'js' && wasmSimdAvailable()) {
+    // Fast path (src/physics/fdk-wasm.ts): filtered projections and accumulator in one WebAssembly.Memory.
+    const layout = wasmFdkLayout(plan, [plan.nx * plan.ny * plan.nz]);
+    const memory = layout && createWasmFdkMemory(layout, false);
+    if (layout && memory) {
+      const filteredW = new Float32Array(memory.buffer, layout.filteredOffset * 4, plan.nViews * filteredViewSize(plan));
+      filterProjections(plan, projections, filteredW);
+      const out = new Float32Array(plan.nx * plan.ny * plan.nz);
+      backprojectSlabWasm(plan, memory, layout.filteredOffset, layout.accOffsets[0]!, out);
+      return out;
+    }
+  }
   const filtered = new Float32Array(plan.nViews * filteredViewSize(plan));
   filterProjections(plan, projections, filtered);
   const out = new Float32Array(plan.nx * plan.ny * plan.nz);
@@ -361,7 +387,7 @@ export function reconstructFiltered(plan: FdkPlan, projections: Float32Array): F
  */
 export function fdk(geo: XrayGeometry, anglesRad: ArrayLike<number>, projections: Float32Array, opts: FdkOptions = {}): Float32Array {
   if (geo.mode !== 'cone') throw new MedfieldError('bad-option', 'geometry.mode', `FDK needs a cone-beam geometry, got '${geo.mode}' (use fbp)`);
-  return reconstructFiltered(planFdk(geo, anglesRad, opts), projections);
+  return reconstructFiltered(planFdk(geo, anglesRad, opts), projections, checkBackprojector(opts.backprojector));
 }
 
 /**
@@ -372,5 +398,5 @@ export function fbp(geo: XrayGeometry, anglesRad: ArrayLike<number>, projections
   if (geo.mode === 'cone' && geo.nDetector[1] !== 1) {
     throw new MedfieldError('bad-option', 'geometry.nDetector', `FBP takes a parallel beam or a fan beam (cone with nDetector[1] = 1); this cone beam has ${geo.nDetector[1]} rows (use fdk)`);
   }
-  return reconstructFiltered(planFdk(geo, anglesRad, opts), projections);
+  return reconstructFiltered(planFdk(geo, anglesRad, opts), projections, checkBackprojector(opts.backprojector));
 }

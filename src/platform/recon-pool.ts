@@ -1,16 +1,19 @@
 /**
  * Multi-threaded FDK/FBP over worker_threads. The projections, the filtered projections and
- * the output volume live on SharedArrayBuffers; each worker first weights and ramp-filters a
- * contiguous block of views, then (after all have finished) back-projects every view into its
- * own z-slab of the volume, so no two threads write the same voxel and no reduction is needed.
+ * the output volume live on SharedArrayBuffers (the filtered projections inside a shared
+ * WebAssembly.Memory when the SIMD kernel of src/physics/fdk-wasm.ts is used); each worker first
+ * weights and ramp-filters a contiguous block of views, then (after all have finished)
+ * back-projects every view into its own block of the volume (y-rows for the SIMD kernel, z-slabs
+ * for the TypeScript one), so no two threads write the same voxel and no reduction is needed.
  * The per-voxel arithmetic and its order are those of the single-thread `fdk`/`fbp`
- * (src/physics/fdk.ts), so the result is bit-identical.
+ * (src/physics/fdk.ts) with the same `backprojector`, so the result is bit-identical.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { MedfieldError } from '../core/errors.js';
 import type { XrayGeometry } from '../geometry/xray.js';
-import { filteredViewSize, planFdk, type FdkOptions } from '../physics/fdk.js';
+import { checkBackprojector, filteredViewSize, planFdk, type FdkOptions } from '../physics/fdk.js';
+import { createWasmFdkMemory, wasmFdkLayout, wasmSimdAvailable } from '../physics/fdk-wasm.js';
 import type { ReconWorkerReply, ReconWorkerTask } from './recon-worker.js';
 
 /** Options of {@link fdkThreaded}. */
@@ -58,14 +61,29 @@ export async function fdkThreaded(geo: XrayGeometry, anglesRad: ArrayLike<number
   const shared = (n: number): Float32Array => new Float32Array(new SharedArrayBuffer(n * 4));
   const proj = projections.buffer instanceof SharedArrayBuffer ? projections : shared(need);
   if (proj !== projections) proj.set(projections);
-  const filtered = shared(plan.nViews * filteredViewSize(plan));
+  const filteredLen = plan.nViews * filteredViewSize(plan);
   const out = shared(plan.nx * plan.ny * plan.nz);
+  // Fast path: the WebAssembly SIMD kernel on one shared WebAssembly.Memory holding the filtered
+  // projections and one accumulator per worker. Workers take blocks of y-rows with every z-slice,
+  // so the per-(voxel column, view) set-up is not repeated across threads.
+  const rows = split(plan.ny, threads);
+  const layout = checkBackprojector(opts.backprojector) === 'auto' && wasmSimdAvailable()
+    ? wasmFdkLayout(plan, rows.map(([j0, j1]) => plan.nx * (j1 - j0) * plan.nz)) : null;
+  const memory = layout && createWasmFdkMemory(layout, true);
+  const filtered = layout && memory ? new Float32Array(memory.buffer, layout.filteredOffset * 4, filteredLen) : shared(filteredLen);
   const workers = Array.from({ length: threads }, () => new Worker(new URL('./recon-worker.js', import.meta.url)));
   try {
     await Promise.all(split(plan.nViews, threads).map(([v0, v1], w) =>
       run(workers[w]!, { kind: 'filter', plan, projections: proj, filtered, v0, v1 })));
-    await Promise.all(split(plan.nz, threads).map(([k0, k1], w) =>
-      run(workers[w]!, { kind: 'backproject', plan, filtered, out, k0, k1 })));
+    if (layout && memory) {
+      await Promise.all(rows.map(([j0, j1], w) => run(workers[w]!, {
+        kind: 'backproject-wasm', plan, memory, filteredOffset: layout.filteredOffset, accOffset: layout.accOffsets[w]!, out,
+        region: { k0: 0, k1: plan.nz, j0, j1 },
+      })));
+    } else {
+      await Promise.all(split(plan.nz, threads).map(([k0, k1], w) =>
+        run(workers[w]!, { kind: 'backproject', plan, filtered, out, k0, k1 })));
+    }
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
