@@ -138,3 +138,7 @@ export const ENGINE_F32_ABS = 2e-5;
 export const ENGINE_FD32_REL = 2e-2;
 /** views-72 with fit 'foreground': fraction of view 0's columns the Shepp-Logan covers (measured 0.94; with --fit fov 0.56). */
 export const VIEWS_FOREGROUND_MIN_WIDTH = 0.75;
+
+// --- trainer ---
+/** volume-fit of the 16^3 Shepp-Logan by the tiny hash-grid field after 300 steps of 512 points, data range 1: measured 14.2 dB at init -> 20.8 dB. */
+export const TRAIN_FIT_MIN_PSNR_DB = 18;
