@@ -173,3 +173,7 @@ export const RENDER_FD64_REL = 1e-6;
 export const RADIANCE_TINY_MIN_GAIN_DB = 5;
 /** Same run: the training loss must fall by at least this factor (measured 0.024 -> 0.0015). */
 export const RADIANCE_TINY_LOSS_FALL = 4;
+
+// --- trainer ---
+/** volume-fit of the 16^3 Shepp-Logan by the tiny hash-grid field after 300 steps of 512 points, data range 1: measured 14.2 dB at init -> 20.8 dB. */
+export const TRAIN_FIT_MIN_PSNR_DB = 18;
