@@ -11,8 +11,8 @@
  *   a = w0 f[c0][r] + w1 f[c0+1][r],  b = w0 f[c0][r+1] + w1 f[c0+1][r+1],
  *   acc[k] += a + fr (b - a)
  * (rf clamped to [0, nv-1] on the edge slices). Four slices go through one f32x4 chain; the
- * 2 x 2 corner values come from four 64-bit loads (a row pair of each column) per column pair,
- * blended by w0/w1 and de-interleaved with two shuffles. The scalar remainder and edge slices use
+ * 2 x 2 corner values of each slice come from two 64-bit loads (the row pair of each column),
+ * blended by w0/w1 two slices per vector and de-interleaved with two shuffles. The scalar remainder and edge slices use
  * the same Float32 operations in the same order, so a voxel's value does not depend on which
  * path or slab split handled it (threaded == single thread, bit for bit). Against the Float64
  * reference the differences are Float32 rounding of row coordinates and weights (test/physics).
@@ -145,6 +145,33 @@ function buildKernel(S: number, vMax: number, memory: { pages: number; maxPages:
     f.simd(SIMD.f32x4Add);
   };
 
+  /** while (k + 3 <= kJ) { four slices k..k+3 in f32x4 lanes; k += 4 } */
+  const simdLoop = (): void => {
+    f.op(...OP.block, ...OP.loop);
+    f.get(k).i32(3).op(OP.i32Add).get(kJ).op(OP.i32GtS).op(OP.brIf, 1);
+    f.get(r0v).get(kv).get(drv).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Sub).tee(rfv);
+    f.simd(SIMD.truncSatS).tee(riv);
+    f.i32(2).simd(SIMD.i32x4Shl).get(cBv).simd(SIMD.i32x4Add).set(Bv);
+    f.get(Bv).simd(SIMD.i32x4Extract).op(0).set(p0);
+    f.get(Bv).simd(SIMD.i32x4Extract).op(1).set(p1);
+    f.get(Bv).simd(SIMD.i32x4Extract).op(2).set(p2);
+    f.get(Bv).simd(SIMD.i32x4Extract).op(3).set(p3);
+    pairBlend(p0, p1); f.set(Av);
+    pairBlend(p2, p3); f.set(Bv);
+    f.get(Av).get(Bv).shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]).set(lo);
+    f.get(Av).get(Bv).shuffle([4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31]).set(Av);
+    // acc += lo + fr (hi - lo), fr = rf - float(trunc(rf))
+    f.get(k).i32(2).op(OP.i32Shl).get(aB).op(OP.i32Add).tee(q);
+    f.get(q).simdMem(SIMD.load, 0, 0);
+    f.get(lo);
+    f.get(rfv).get(riv).simd(SIMD.convertS).simd(SIMD.f32x4Sub);
+    f.get(Av).get(lo).simd(SIMD.f32x4Sub);
+    f.simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).simd(SIMD.f32x4Add).simdMem(SIMD.store, 0, 0);
+    f.get(kv).f32(4).simd(SIMD.f32x4Splat).simd(SIMD.f32x4Add).set(kv);
+    f.get(k).i32(4).op(OP.i32Add).set(k).op(OP.br, 0);
+    f.op(...OP.end, ...OP.end);
+  };
+
   f.get(kA).set(k);
   scalarLoop(kI, false, true);
   // Interior: four slices per step while k + 3 <= kJ.
@@ -154,28 +181,7 @@ function buildKernel(S: number, vMax: number, memory: { pages: number; maxPages:
   f.get(w1).simd(SIMD.f32x4Splat).set(w1v);
   f.get(cB).simd(SIMD.i32x4Splat).set(cBv);
   f.get(k).op(OP.f32FromI32).simd(SIMD.f32x4Splat).v128Const(new Uint8Array(new Float32Array([0, 1, 2, 3]).buffer)).simd(SIMD.f32x4Add).set(kv);
-  f.op(...OP.block, ...OP.loop);
-  f.get(k).i32(3).op(OP.i32Add).get(kJ).op(OP.i32GtS).op(OP.brIf, 1);
-  f.get(r0v).get(kv).get(drv).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Sub).tee(rfv);
-  f.simd(SIMD.truncSatS).tee(riv);
-  f.i32(2).simd(SIMD.i32x4Shl).get(cBv).simd(SIMD.i32x4Add).tee(riv);
-  f.simd(SIMD.i32x4Extract).op(0).set(p0);
-  f.get(riv).simd(SIMD.i32x4Extract).op(1).set(p1);
-  f.get(riv).simd(SIMD.i32x4Extract).op(2).set(p2);
-  f.get(riv).simd(SIMD.i32x4Extract).op(3).set(p3);
-  pairBlend(p0, p1); f.set(Av);
-  pairBlend(p2, p3); f.set(Bv);
-  f.get(Av).get(Bv).shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]).set(lo);
-  // fr = rf - float(trunc(rf)) (recomputed from rf: riv now holds addresses)
-  f.get(k).i32(2).op(OP.i32Shl).get(aB).op(OP.i32Add).tee(q);
-  f.get(q).simdMem(SIMD.load, 4, 0);
-  f.get(lo);
-  f.get(rfv).get(rfv).simd(SIMD.truncSatS).simd(SIMD.convertS).simd(SIMD.f32x4Sub);
-  f.get(Av).get(Bv).shuffle([4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31]).get(lo).simd(SIMD.f32x4Sub);
-  f.simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).simd(SIMD.f32x4Add).simdMem(SIMD.store, 4, 0);
-  f.get(kv).f32(4).simd(SIMD.f32x4Splat).simd(SIMD.f32x4Add).set(kv);
-  f.get(k).i32(4).op(OP.i32Add).set(k).op(OP.br, 0);
-  f.op(...OP.end, ...OP.end);
+  simdLoop();
   scalarLoop(kJ, true, false);
   scalarLoop(kB, true, true);
   return assemble(f, 'col', memory);
