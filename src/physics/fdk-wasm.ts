@@ -95,7 +95,7 @@ const OP = {
 const SIMD = {
   load: 0x00, store: 0x0b, i32x4Splat: 0x11, f32x4Splat: 0x13, i32x4Extract: 0x1b,
   load64Lane: 0x57, load64Zero: 0x5d, i32x4Shl: 0xab, i32x4Add: 0xae,
-  f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, truncSatS: 0xf8, convertS: 0xfa,
+  f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Pmax: 0xeb, f32x4Floor: 0x68,
 } as const;
 
 /**
@@ -110,6 +110,7 @@ function buildKernel(S: number, vMax: number, memory: { pages: number; maxPages:
   const k = f.local(I32), rf = f.local(F32), ri = f.local(I32), fr = f.local(F32), a = f.local(F32), p = f.local(I32), q = f.local(I32);
   const kv = f.local(V128), r0v = f.local(V128), drv = f.local(V128), w0v = f.local(V128), w1v = f.local(V128), cBv = f.local(V128);
   const rfv = f.local(V128), riv = f.local(V128), Av = f.local(V128), Bv = f.local(V128), lo = f.local(V128);
+  const zero = f.local(V128), magic = f.local(V128);
   const p0 = f.local(I32), p1 = f.local(I32), p2 = f.local(I32), p3 = f.local(I32);
   const colOff = 4 * S;
 
@@ -117,6 +118,7 @@ function buildKernel(S: number, vMax: number, memory: { pages: number; maxPages:
   const scalarSlice = (clamp: boolean): void => {
     f.get(r0).get(k).op(OP.f32FromI32).get(dr).op(OP.f32Mul).op(OP.f32Sub);
     if (clamp) f.f32(vMax).op(OP.f32Min).f32(0).op(OP.f32Max);
+    else f.tee(rf).f32(0).get(rf).get(rf).f32(0).op(0x5d).op(0x1b); // rf < 0 ? 0 : rf, as f32x4.pmax
     f.tee(rf).op(0xfc, 0x00).tee(ri); // i32.trunc_sat_f32_s
     f.op(OP.f32FromI32).set(fr).get(rf).get(fr).op(OP.f32Sub).set(fr);
     f.get(ri).i32(2).op(OP.i32Shl).get(cB).op(OP.i32Add).set(p);
@@ -149,9 +151,12 @@ function buildKernel(S: number, vMax: number, memory: { pages: number; maxPages:
   const simdLoop = (): void => {
     f.op(...OP.block, ...OP.loop);
     f.get(k).i32(3).op(OP.i32Add).get(kJ).op(OP.i32GtS).op(OP.brIf, 1);
-    f.get(r0v).get(kv).get(drv).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Sub).tee(rfv);
-    f.simd(SIMD.truncSatS).tee(riv);
-    f.i32(2).simd(SIMD.i32x4Shl).get(cBv).simd(SIMD.i32x4Add).set(Bv);
+    // rf = max(r0 - k dr, 0) (pmax: rf < 0 ? 0 : rf), row = floor(rf) (= trunc for rf >= 0), made
+    // an integer by adding 2^23 (its bits are then 0x4B000000 + row): byte address = 4 bits +
+    // (cB - 4 * 0x4B000000) modulo 2^32. Cheaper than i32x4.trunc_sat, same value.
+    f.get(r0v).get(kv).get(drv).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Sub).get(zero).simd(SIMD.f32x4Pmax).tee(rfv);
+    f.simd(SIMD.f32x4Floor).tee(riv);
+    f.get(magic).simd(SIMD.f32x4Add).i32(2).simd(SIMD.i32x4Shl).get(cBv).simd(SIMD.i32x4Add).set(Bv);
     f.get(Bv).simd(SIMD.i32x4Extract).op(0).set(p0);
     f.get(Bv).simd(SIMD.i32x4Extract).op(1).set(p1);
     f.get(Bv).simd(SIMD.i32x4Extract).op(2).set(p2);
@@ -164,7 +169,7 @@ function buildKernel(S: number, vMax: number, memory: { pages: number; maxPages:
     f.get(k).i32(2).op(OP.i32Shl).get(aB).op(OP.i32Add).tee(q);
     f.get(q).simdMem(SIMD.load, 0, 0);
     f.get(lo);
-    f.get(rfv).get(riv).simd(SIMD.convertS).simd(SIMD.f32x4Sub);
+    f.get(rfv).get(riv).simd(SIMD.f32x4Sub);
     f.get(Av).get(lo).simd(SIMD.f32x4Sub);
     f.simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).simd(SIMD.f32x4Add).simdMem(SIMD.store, 0, 0);
     f.get(kv).f32(4).simd(SIMD.f32x4Splat).simd(SIMD.f32x4Add).set(kv);
@@ -179,7 +184,9 @@ function buildKernel(S: number, vMax: number, memory: { pages: number; maxPages:
   f.get(dr).simd(SIMD.f32x4Splat).set(drv);
   f.get(w0).simd(SIMD.f32x4Splat).set(w0v);
   f.get(w1).simd(SIMD.f32x4Splat).set(w1v);
-  f.get(cB).simd(SIMD.i32x4Splat).set(cBv);
+  f.get(cB).i32(-0x2c000000).op(OP.i32Add).simd(SIMD.i32x4Splat).set(cBv);
+  f.f32(0).simd(SIMD.f32x4Splat).set(zero);
+  f.f32(8388608).simd(SIMD.f32x4Splat).set(magic);
   f.get(k).op(OP.f32FromI32).simd(SIMD.f32x4Splat).v128Const(new Uint8Array(new Float32Array([0, 1, 2, 3]).buffer)).simd(SIMD.f32x4Add).set(kv);
   simdLoop();
   scalarLoop(kJ, true, false);
