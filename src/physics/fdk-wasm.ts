@@ -11,8 +11,8 @@
  *   a = w0 f[c0][r] + w1 f[c0+1][r],  b = w0 f[c0][r+1] + w1 f[c0+1][r+1],
  *   acc[k] += a + fr (b - a)
  * (rf clamped to [0, nv-1] on the edge slices). Four slices go through one f32x4 chain; the
- * 2 x 2 corner values come from four 64-bit loads (a row pair of each column) per column pair,
- * blended by w0/w1 and de-interleaved with two shuffles. The scalar remainder and edge slices use
+ * 2 x 2 corner values of each slice come from two 64-bit loads (the row pair of each column),
+ * blended by w0/w1 two slices per vector and de-interleaved with two shuffles. The scalar remainder and edge slices use
  * the same Float32 operations in the same order, so a voxel's value does not depend on which
  * path or slab split handled it (threaded == single thread, bit for bit). Against the Float64
  * reference the differences are Float32 rounding of row coordinates and weights (test/physics).
@@ -95,7 +95,7 @@ const OP = {
 const SIMD = {
   load: 0x00, store: 0x0b, i32x4Splat: 0x11, f32x4Splat: 0x13, i32x4Extract: 0x1b,
   load64Lane: 0x57, load64Zero: 0x5d, i32x4Shl: 0xab, i32x4Add: 0xae,
-  f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, truncSatS: 0xf8, convertS: 0xfa,
+  f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Pmax: 0xeb, f32x4Floor: 0x68,
 } as const;
 
 /**
@@ -110,6 +110,7 @@ function buildKernel(S: number, vMax: number, memory: { pages: number; maxPages:
   const k = f.local(I32), rf = f.local(F32), ri = f.local(I32), fr = f.local(F32), a = f.local(F32), p = f.local(I32), q = f.local(I32);
   const kv = f.local(V128), r0v = f.local(V128), drv = f.local(V128), w0v = f.local(V128), w1v = f.local(V128), cBv = f.local(V128);
   const rfv = f.local(V128), riv = f.local(V128), Av = f.local(V128), Bv = f.local(V128), lo = f.local(V128);
+  const zero = f.local(V128), magic = f.local(V128);
   const p0 = f.local(I32), p1 = f.local(I32), p2 = f.local(I32), p3 = f.local(I32);
   const colOff = 4 * S;
 
@@ -117,6 +118,7 @@ function buildKernel(S: number, vMax: number, memory: { pages: number; maxPages:
   const scalarSlice = (clamp: boolean): void => {
     f.get(r0).get(k).op(OP.f32FromI32).get(dr).op(OP.f32Mul).op(OP.f32Sub);
     if (clamp) f.f32(vMax).op(OP.f32Min).f32(0).op(OP.f32Max);
+    else f.tee(rf).f32(0).get(rf).get(rf).f32(0).op(0x5d).op(0x1b); // rf < 0 ? 0 : rf, as f32x4.pmax
     f.tee(rf).op(0xfc, 0x00).tee(ri); // i32.trunc_sat_f32_s
     f.op(OP.f32FromI32).set(fr).get(rf).get(fr).op(OP.f32Sub).set(fr);
     f.get(ri).i32(2).op(OP.i32Shl).get(cB).op(OP.i32Add).set(p);
@@ -145,6 +147,36 @@ function buildKernel(S: number, vMax: number, memory: { pages: number; maxPages:
     f.simd(SIMD.f32x4Add);
   };
 
+  /** while (k + 3 <= kJ) { four slices k..k+3 in f32x4 lanes; k += 4 } */
+  const simdLoop = (): void => {
+    f.op(...OP.block, ...OP.loop);
+    f.get(k).i32(3).op(OP.i32Add).get(kJ).op(OP.i32GtS).op(OP.brIf, 1);
+    // rf = max(r0 - k dr, 0) (pmax: rf < 0 ? 0 : rf), row = floor(rf) (= trunc for rf >= 0), made
+    // an integer by adding 2^23 (its bits are then 0x4B000000 + row): byte address = 4 bits +
+    // (cB - 4 * 0x4B000000) modulo 2^32. Cheaper than i32x4.trunc_sat, same value.
+    f.get(r0v).get(kv).get(drv).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Sub).get(zero).simd(SIMD.f32x4Pmax).tee(rfv);
+    f.simd(SIMD.f32x4Floor).tee(riv);
+    f.get(magic).simd(SIMD.f32x4Add).i32(2).simd(SIMD.i32x4Shl).get(cBv).simd(SIMD.i32x4Add).set(Bv);
+    f.get(Bv).simd(SIMD.i32x4Extract).op(0).set(p0);
+    f.get(Bv).simd(SIMD.i32x4Extract).op(1).set(p1);
+    f.get(Bv).simd(SIMD.i32x4Extract).op(2).set(p2);
+    f.get(Bv).simd(SIMD.i32x4Extract).op(3).set(p3);
+    pairBlend(p0, p1); f.set(Av);
+    pairBlend(p2, p3); f.set(Bv);
+    f.get(Av).get(Bv).shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]).set(lo);
+    f.get(Av).get(Bv).shuffle([4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31]).set(Av);
+    // acc += lo + fr (hi - lo), fr = rf - float(trunc(rf))
+    f.get(k).i32(2).op(OP.i32Shl).get(aB).op(OP.i32Add).tee(q);
+    f.get(q).simdMem(SIMD.load, 0, 0);
+    f.get(lo);
+    f.get(rfv).get(riv).simd(SIMD.f32x4Sub);
+    f.get(Av).get(lo).simd(SIMD.f32x4Sub);
+    f.simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).simd(SIMD.f32x4Add).simdMem(SIMD.store, 0, 0);
+    f.get(kv).f32(4).simd(SIMD.f32x4Splat).simd(SIMD.f32x4Add).set(kv);
+    f.get(k).i32(4).op(OP.i32Add).set(k).op(OP.br, 0);
+    f.op(...OP.end, ...OP.end);
+  };
+
   f.get(kA).set(k);
   scalarLoop(kI, false, true);
   // Interior: four slices per step while k + 3 <= kJ.
@@ -152,30 +184,11 @@ function buildKernel(S: number, vMax: number, memory: { pages: number; maxPages:
   f.get(dr).simd(SIMD.f32x4Splat).set(drv);
   f.get(w0).simd(SIMD.f32x4Splat).set(w0v);
   f.get(w1).simd(SIMD.f32x4Splat).set(w1v);
-  f.get(cB).simd(SIMD.i32x4Splat).set(cBv);
+  f.get(cB).i32(-0x2c000000).op(OP.i32Add).simd(SIMD.i32x4Splat).set(cBv);
+  f.f32(0).simd(SIMD.f32x4Splat).set(zero);
+  f.f32(8388608).simd(SIMD.f32x4Splat).set(magic);
   f.get(k).op(OP.f32FromI32).simd(SIMD.f32x4Splat).v128Const(new Uint8Array(new Float32Array([0, 1, 2, 3]).buffer)).simd(SIMD.f32x4Add).set(kv);
-  f.op(...OP.block, ...OP.loop);
-  f.get(k).i32(3).op(OP.i32Add).get(kJ).op(OP.i32GtS).op(OP.brIf, 1);
-  f.get(r0v).get(kv).get(drv).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Sub).tee(rfv);
-  f.simd(SIMD.truncSatS).tee(riv);
-  f.i32(2).simd(SIMD.i32x4Shl).get(cBv).simd(SIMD.i32x4Add).tee(riv);
-  f.simd(SIMD.i32x4Extract).op(0).set(p0);
-  f.get(riv).simd(SIMD.i32x4Extract).op(1).set(p1);
-  f.get(riv).simd(SIMD.i32x4Extract).op(2).set(p2);
-  f.get(riv).simd(SIMD.i32x4Extract).op(3).set(p3);
-  pairBlend(p0, p1); f.set(Av);
-  pairBlend(p2, p3); f.set(Bv);
-  f.get(Av).get(Bv).shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]).set(lo);
-  // fr = rf - float(trunc(rf)) (recomputed from rf: riv now holds addresses)
-  f.get(k).i32(2).op(OP.i32Shl).get(aB).op(OP.i32Add).tee(q);
-  f.get(q).simdMem(SIMD.load, 4, 0);
-  f.get(lo);
-  f.get(rfv).get(rfv).simd(SIMD.truncSatS).simd(SIMD.convertS).simd(SIMD.f32x4Sub);
-  f.get(Av).get(Bv).shuffle([4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31]).get(lo).simd(SIMD.f32x4Sub);
-  f.simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).simd(SIMD.f32x4Add).simdMem(SIMD.store, 4, 0);
-  f.get(kv).f32(4).simd(SIMD.f32x4Splat).simd(SIMD.f32x4Add).set(kv);
-  f.get(k).i32(4).op(OP.i32Add).set(k).op(OP.br, 0);
-  f.op(...OP.end, ...OP.end);
+  simdLoop();
   scalarLoop(kJ, true, false);
   scalarLoop(kB, true, true);
   return assemble(f, 'col', memory);

@@ -276,7 +276,7 @@ test('WebAssembly SIMD back-projection matches the Float64 TypeScript reference 
   const cases: { name: string; geo: XrayGeometry; views: number; arc: number }[] = [
     { name: 'cone, odd detector, offsets', views: 37, arc: 2 * Math.PI,
       geo: coneGeo({ nVoxel: [33, 30, 27], dVoxel: [4, 4.2, 4.5], nDetector: [53, 47], dDetector: [5, 5.5], offDetector: [3.1, -4.7], offOrigin: [2, -3, 5] }) },
-    { name: 'cone short scan (Parker)', views: 30, arc: Math.PI + 0.7, geo: coneGeo({ nVoxel: [24, 24, 20], dVoxel: [5, 5, 5], nDetector: [40, 36], dDetector: [6, 6] }) },
+    { name: 'cone short scan (Parker), rows step < 1 per slice', views: 30, arc: Math.PI + 0.7, geo: coneGeo({ nVoxel: [24, 24, 20], dVoxel: [5, 5, 3], nDetector: [40, 30], dDetector: [6, 6] }) },
     { name: 'parallel', views: 25, arc: Math.PI,
       geo: { mode: 'parallel', DSD: 600, DSO: 400, nDetector: [40, 9], dDetector: [4, 4], offDetector: [1, 0.5], nVoxel: [32, 32, 9], dVoxel: [4, 4, 4], offOrigin: [0, 0, 0] } },
     { name: 'fan (one row)', views: 40, arc: 2 * Math.PI, geo: coneGeo({ nVoxel: [40, 40, 1], dVoxel: [3, 3, 3], nDetector: [64, 1], dDetector: [3, 3] }) },
