@@ -50,11 +50,13 @@ export const attenuationConfigSchema = z.strictObject({
    * epsilon in 1/mm), added to the loss with `weight`; evaluated every `every` steps.
    */
   tv: z.strictObject({
+    /** 'points': TV of mu at random points (any field); 'grid': TV of every dense level's table (exact, all vertices; dense grids without an MLP). */
+    mode: z.enum(['points', 'grid']).default('points'),
     weight: z.number().min(0).default(0),
     points: int.min(1).default(4096),
     epsilon: z.number().positive().default(1e-3),
     every: int.min(1).default(1),
-  }).default({ weight: 0, points: 4096, epsilon: 1e-3, every: 1 }),
+  }).default({ mode: 'points', weight: 0, points: 4096, epsilon: 1e-3, every: 1 }),
   /**
    * Warm start: 'fdk' fits the field to the FDK reconstruction of the training views first (a
    * regression on grid points, or an exact copy when a dense level lies on the voxel centres).
@@ -126,6 +128,7 @@ export function resolveAttenuationConfig(input: AttenuationConfigInput | string)
   }
   const cfg = r.data;
   resolveFieldConfig(cfg.field); // cross-field checks of the engine config
+  if (cfg.tv.mode === 'grid' && (cfg.field.mlp || cfg.field.encoding.kind !== 'dense-grid')) throw new MedfieldError('bad-option', 'attenuation config tv.mode', "'grid' TV needs a dense-grid field without an MLP; use 'points'");
   if (cfg.coarseToFine && cfg.field.mlp) throw new MedfieldError('bad-option', 'attenuation config coarseToFine', 'coarse-to-fine needs a field without an MLP (mlp: null)');
   return cfg;
 }

@@ -76,7 +76,7 @@ export function createAttenuationTask(dataset: AttenuationDataset, configInput: 
 
   const trainMax = cfg.raysPerStep * maxSamplesPerRay(grid, stepMm);
   const renderMax = Math.max(65536, 64 * maxSamplesPerRay(grid, renderStepMm));
-  const tvMax = cfg.tv.weight > 0 ? 4 * cfg.tv.points : 0;
+  const tvMax = cfg.tv.weight > 0 && cfg.tv.mode === 'points' ? 4 * cfg.tv.points : 0;
   const warmMax = cfg.warmStart.kind === 'fdk' ? cfg.warmStart.pointsPerStep : 0;
   const maxBatch = Math.max(trainMax, renderMax, tvMax, warmMax);
   const fieldCfg = fieldConfigForGrid(cfg, grid);
@@ -163,7 +163,9 @@ export function createAttenuationTask(dataset: AttenuationDataset, configInput: 
         field.backward(dmu, nS);
       }
       let totalLoss = loss;
-      if (cfg.tv.weight > 0 && stepIndex % cfg.tv.every === 0) totalLoss += tvStep(field, cfg, grid, map, rng, tvX, mu, dmu);
+      if (cfg.tv.weight > 0 && stepIndex % cfg.tv.every === 0) {
+        totalLoss += cfg.tv.mode === 'grid' ? gridTvStep(field, cfg.tv.weight, cfg.tv.epsilon) : tvStep(field, cfg, grid, map, rng, tvX, mu, dmu);
+      }
       field.model.optimizer.step(lr0 * lrScale);
       const psnr = 10 * Math.log10((task.viewDataRange * task.viewDataRange) / Math.max(loss, 1e-30));
       return { loss, totalLoss, psnr };
@@ -246,6 +248,44 @@ function tvStep(field: AttenuationField, cfg: AttenuationConfig, grid: GridField
   }
   field.backward(dmu, 4 * M);
   return (w * tv) / M;
+}
+
+/**
+ * Isotropic TV of each dense level (as mu = muScale * table), one-vertex forward differences
+ * (none across the far faces): weight * mean over vertices of sqrt(eps^2 + |grad|^2). Adds the
+ * gradient to every table (all rows marked touched for the lazy optimiser); returns the value.
+ */
+export function gridTvStep(field: AttenuationField, weight: number, epsilon: number): number {
+  const s = field.muScale, eps2 = epsilon * epsilon;
+  let total = 0;
+  for (const p of field.model.params) {
+    if (!p.name.startsWith('encoding.level')) continue;
+    const T = p.data, G = p.grad, nv = p.shape[0]!;
+    const r1 = Math.round(Math.cbrt(nv)), r2 = r1 * r1;
+    const c = (weight / nv) * s;
+    let tv = 0;
+    for (let z = 0; z < r1; z++) {
+      for (let y = 0; y < r1; y++) {
+        let i = r1 * (y + r1 * z);
+        for (let x = 0; x < r1; x++, i++) {
+          const t0 = T[i]!;
+          const gx = x + 1 < r1 ? s * (T[i + 1]! - t0) : 0;
+          const gy = y + 1 < r1 ? s * (T[i + r1]! - t0) : 0;
+          const gz = z + 1 < r1 ? s * (T[i + r2]! - t0) : 0;
+          const n = Math.sqrt(eps2 + gx * gx + gy * gy + gz * gz);
+          tv += n;
+          const k = c / n;
+          if (gx !== 0) G[i + 1] += k * gx;
+          if (gy !== 0) G[i + r1] += k * gy;
+          if (gz !== 0) G[i + r2] += k * gz;
+          G[i] -= k * (gx + gy + gz);
+        }
+      }
+    }
+    p.touched?.fill(1);
+    total += (weight * tv) / nv;
+  }
+  return total;
 }
 
 /**

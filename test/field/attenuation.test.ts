@@ -12,7 +12,7 @@ import {
   appendRay, clipRayToBox, createRayBatch, createRayScratch, lineIntegralBackward, lineIntegralForward,
   sampleTrainingRays, unitMapOfGrid, viewFrames,
 } from '../../src/render/xray-rays.js';
-import { createAttenuationTask } from '../../src/train/attenuation-task.js';
+import { createAttenuationTask, gridTvStep } from '../../src/train/attenuation-task.js';
 import { tinyDataset } from '../helpers/attenuation-data.js';
 import {
   ATTEN_FD_REL, ATTEN_RENDER_VS_SIDDON_REL, ATTEN_RENDER_VS_TRILINEAR_REL, ATTEN_LOSS_DROP, ATTEN_COPY_ABS,
@@ -128,6 +128,27 @@ for (const kind of ['dense-multires', 'hash-mlp'] as const) {
     backend.dispose();
   });
 }
+
+test('grid TV: value and gradient match central differences', () => {
+  const backend = createCpuBackend();
+  const cfg = resolveAttenuationConfig({ field: { encoding: { kind: 'dense-grid', levels: 2, baseResolution: 3, growthFactor: 2, initScale: 0.5 }, mlp: null }, fitGrid: false });
+  const field = new AttenuationField(backend, cfg.field, 0.7, 64);
+  const w = 0.3, eps = 0.05;
+  for (const p of field.model.params) p.grad.fill(0);
+  gridTvStep(field, w, eps);
+  const value = (): number => { const saved = field.model.params.map((p) => p.grad.slice()); const v = gridTvStep(field, w, eps); field.model.params.forEach((p, k) => p.grad.set(saved[k]!)); return v; };
+  for (const p of field.model.params) {
+    for (const i of [0, 5, p.data.length - 1, Math.floor(p.data.length / 2)]) {
+      const v = p.data[i]!, h = 1e-3;
+      p.data[i] = v + h; const a = value();
+      p.data[i] = v - h; const b = value();
+      p.data[i] = v;
+      const fd = (a - b) / (2 * h);
+      assert.ok(Math.abs(fd - p.grad[i]!) < 1e-3 * Math.max(1e-2, Math.abs(fd)) + 1e-6, `${p.name}[${i}]: fd ${fd} vs ${p.grad[i]}`);
+    }
+  }
+  backend.dispose();
+});
 
 test('a tiny attenuation task (dense) reduces its loss over 20 steps on a Shepp-Logan dataset', async () => {
   const ds = await tinyDataset();
