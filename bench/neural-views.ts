@@ -7,7 +7,7 @@
  *
  *   npm run bench:neural-views -- [--minutes 10] [--input a.nii.gz,b.nii.gz] [--preset hash]
  *     [--config '{"samples":{"fine":0}}'] [--threads 2] [--lr-decay 0.1] [--eval-every 120]
- *     [--render ea|drr] [--size 128] [--detector 128] [--per-view] [--json]
+ *     [--render ea|drr] [--size 128] [--detector 128] [--test-stride 1] [--per-view] [--json]
  *
  * --lr-decay: the learning rate falls exponentially with elapsed time to this fraction of the
  * base rate at the end of the budget (1 = constant). --eval-every: seconds between interim
@@ -37,6 +37,8 @@ const lrDecay = Number(arg('--lr-decay', '0.1'));
 const evalEvery = Number(arg('--eval-every', '0'));
 const render = arg('--render', 'ea') as 'ea' | 'drr';
 const size = Number(arg('--size', '128'));
+/** Evaluate every Nth test view only (lever sweeps; 1 = all 57). */
+const testStride = Number(arg('--test-stride', '1'));
 const detector = Number(arg('--detector', '128'));
 
 function out(o: Record<string, unknown>, text: string): void {
@@ -55,7 +57,8 @@ async function runOne(input: string): Promise<void> {
   const simSeconds = (performance.now() - t0) / 1000;
   const [, rows, cols] = sim.meta.projections.shape;
   const P = rows * cols;
-  const { train, test } = sim.meta.splits;
+  const { train } = sim.meta.splits;
+  const test = sim.meta.splits.test.filter((_, i) => i % testStride === 0);
   const backend = await createEnginePool({ threads });
   const base = RADIANCE_TASK_PRESETS[preset as RadianceFieldPreset];
   if (!base) throw new Error(`unknown preset ${preset}; expected one of ${Object.keys(RADIANCE_TASK_PRESETS).join(', ')}`);
