@@ -133,3 +133,79 @@ export function bilinearPixel(img: ArrayLike<number>, imgOff: number, rows: numb
   return (1 - fr) * ((1 - fc) * img[b + r * cols + c]! + fc * img[b + r * cols + c1]!)
     + fr * ((1 - fc) * img[b + r1 * cols + c]! + fc * img[b + r1 * cols + c1]!);
 }
+
+/** A boolean occupancy grid G[0] x G[1] x G[2] over an axis-aligned box (x fastest). */
+export interface OccupancyGrid {
+  dims: [number, number, number];
+  /** The box, world mm: [xmin, ymin, zmin, xmax, ymax, zmax]. */
+  box: Float64Array;
+  /** 1 = may hold matter, 0 = empty. */
+  occ: Uint8Array;
+}
+
+/**
+ * Visual hull of the training views (space carving): a cell of a res^3 grid over `box` is kept
+ * when, in every training view whose detector sees it, some pixel of the cell's (conservatively
+ * dilated) footprint exceeds `threshold`; a view whose pixel values are all below the threshold
+ * there proves the whole footprint empty (the views are emission-absorption radiance or line
+ * integrals of a non-negative volume, background 0). Footprint: the projected cell centre
+ * +- (projected half-diagonal + 1) pixels. Cells projecting outside a view's detector are not
+ * carved by that view. `project(view, x, y, z, out)` writes [col, row, magnification] (pixel
+ * coordinates and the length scale at the point, pixels per mm) or returns false.
+ */
+export function carveVisualHull(
+  box: Float64Array, res: number, views: readonly number[], rows: number, cols: number,
+  image: (view: number) => ArrayLike<number>,
+  project: (view: number, x: number, y: number, z: number, out: Float64Array) => boolean,
+  threshold: number,
+): OccupancyGrid {
+  const occ = new Uint8Array(res * res * res).fill(1);
+  const h = [0, 1, 2].map((a) => (box[a + 3]! - box[a]!) / res);
+  const halfDiag = 0.5 * Math.hypot(h[0]!, h[1]!, h[2]!);
+  const pr = new Float64Array(3);
+  for (const v of views) {
+    const img = image(v);
+    for (let k = 0; k < res; k++) for (let j = 0; j < res; j++) for (let i = 0; i < res; i++) {
+      const id = i + res * (j + res * k);
+      if (!occ[id]) continue;
+      const x = box[0]! + (i + 0.5) * h[0]!, y = box[1]! + (j + 0.5) * h[1]!, z = box[2]! + (k + 0.5) * h[2]!;
+      if (!project(v, x, y, z, pr)) continue;
+      const rad = halfDiag * pr[2]! + 1;
+      const c0 = Math.floor(pr[0]! - rad), c1 = Math.ceil(pr[0]! + rad), r0 = Math.floor(pr[1]! - rad), r1 = Math.ceil(pr[1]! + rad);
+      if (c1 < 0 || r1 < 0 || c0 > cols - 1 || r0 > rows - 1) continue; // not seen by this view
+      if (c0 < 0 || r0 < 0 || c1 > cols - 1 || r1 > rows - 1) continue; // partly outside the detector: keep
+      let seen = false;
+      for (let r = r0; r <= r1 && !seen; r++) for (let c = c0; c <= c1; c++) if (img[r * cols + c]! > threshold) { seen = true; break; }
+      if (!seen) occ[id] = 0;
+    }
+  }
+  return { dims: [res, res, res], box: Float64Array.from(box), occ };
+}
+
+/**
+ * Tightens the segment [nf[0], nf[1]] of ray o + t d (inside the grid's box) to the occupied
+ * cells: marches with steps of half the smallest cell and keeps from one step before the first
+ * occupied sample to one step after the last. Returns false (segment untouched) when no sample
+ * is occupied.
+ */
+export function occupiedSegment(g: OccupancyGrid, ox: number, oy: number, oz: number, dx: number, dy: number, dz: number, nf: Float64Array): boolean {
+  const [gx, gy, gz] = g.dims, b = g.box;
+  const sx = gx / (b[3]! - b[0]!), sy = gy / (b[4]! - b[1]!), sz = gz / (b[5]! - b[2]!);
+  const step = 0.5 / Math.max(sx, sy, sz);
+  const t0 = nf[0]!, t1 = nf[1]!;
+  const n = Math.max(1, Math.ceil((t1 - t0) / step));
+  const hs = (t1 - t0) / n;
+  let first = -1, last = -1;
+  for (let k = 0; k <= n; k++) {
+    const t = t0 + k * hs;
+    let i = Math.floor((ox + t * dx - b[0]!) * sx), j = Math.floor((oy + t * dy - b[1]!) * sy), l = Math.floor((oz + t * dz - b[2]!) * sz);
+    if (i < 0) i = 0; else if (i >= gx) i = gx - 1;
+    if (j < 0) j = 0; else if (j >= gy) j = gy - 1;
+    if (l < 0) l = 0; else if (l >= gz) l = gz - 1;
+    if (g.occ[i + gx * (j + gy * l)]) { if (first < 0) first = k; last = k; }
+  }
+  if (first < 0) return false;
+  nf[0] = Math.max(t0, t0 + (first - 1) * hs);
+  nf[1] = Math.min(t1, t0 + (last + 1) * hs);
+  return true;
+}

@@ -26,7 +26,7 @@ import { rayAabb } from '../geometry/ray-box.js';
 import { pixelRay, validateXrayGeometry, viewFrame, type XrayGeometry } from '../geometry/xray.js';
 import type { DatasetMeta } from '../io/dataset.js';
 import { densitySchema, RadianceField, RADIANCE_FIELD_PRESET_NAMES, type RadianceFieldPreset } from '../field/radiance.js';
-import { bilinearPixel, hierarchicalSamples, intervalDeltas, mergeSorted, patchPixels, stratifiedSamples } from '../render/samplers.js';
+import { bilinearPixel, carveVisualHull, hierarchicalSamples, occupiedSegment, type OccupancyGrid, intervalDeltas, mergeSorted, patchPixels, stratifiedSamples } from '../render/samplers.js';
 import { compositeEa, compositeEaBackward, compositeLine, compositeLineBackward } from '../render/volume-render.js';
 import type { TaskStepResult, TrainTask } from './task.js';
 
@@ -62,6 +62,16 @@ export const radianceTaskSchema = z.strictObject({
   loss: z.enum(['mse', 'l1']).default('mse'),
   /** What sampleGrid returns: sigma per mm, or the radiance c. */
   volumeQuantity: z.enum(['density', 'radiance']).default('density'),
+  /**
+   * Visual hull of the training views (space carving on a res^3 grid): samples are placed only
+   * on the part of each ray between the first and last occupied cells; rays missing the hull
+   * render 0. threshold: fraction of the largest training value below which a pixel is empty.
+   */
+  hull: z.strictObject({
+    enabled: z.boolean().default(true),
+    resolution: int.min(2).max(256).default(64),
+    threshold: z.number().min(0).max(1).default(1e-3),
+  }).prefault({}),
   /** Rays per chunk when rendering (bounded by the batch the field was sized for). */
   renderChunkRays: int.min(1).default(4096),
   seed: int.default(0),
@@ -102,15 +112,60 @@ export function resolveRadianceTaskConfig(input: RadianceTaskConfigInput | Radia
   return r.data;
 }
 
+/** The radiance task: a TrainTask plus its visual hull. */
+export interface RadianceTrainTask extends TrainTask {
+  /** The visual hull the samples are restricted to (null when config.hull.enabled is false). */
+  occupancy(): OccupancyGrid | null;
+}
+
 /**
  * Creates the task. `configInput`: a preset name ('hash', 'hash-small', 'nerf', 'dense') or a
  * config (see radianceTaskSchema). The backend is used for the field only (caller disposes it).
  */
-export function createRadianceTask(dataset: RadianceDataset, configInput: RadianceTaskConfigInput | RadianceFieldPreset, backend: Backend): TrainTask {
+export function createRadianceTask(dataset: RadianceDataset, configInput: RadianceTaskConfigInput | RadianceFieldPreset, backend: Backend): RadianceTrainTask {
   return new RadianceTask(dataset, resolveRadianceTaskConfig(configInput), backend);
 }
 
-class RadianceTask implements TrainTask {
+/**
+ * Projects world point (x, y, z) into the detector of the view with `frame`: writes
+ * [col, row, pixels per mm at the point] (fractional pixel coordinates as pixelRay's). False when
+ * the point is behind the source.
+ */
+export function projectPoint(geo: XrayGeometry, frame: Float64Array, x: number, y: number, z: number, out: Float64Array): boolean {
+  const eux = frame[6]!, euy = frame[7]!, euz = frame[8]!, evx = frame[9]!, evy = frame[10]!, evz = frame[11]!;
+  const dx0 = frame[3]!, dy0 = frame[4]!, dz0 = frame[5]!;
+  const [du, dv] = geo.dDetector;
+  let qx: number, qy: number, qz: number, mag: number;
+  if (geo.mode === 'cone') {
+    const nx = euy * evz - euz * evy, ny = euz * evx - eux * evz, nz = eux * evy - euy * evx;
+    const sx = frame[0]!, sy = frame[1]!, sz = frame[2]!;
+    const wx = x - sx, wy = y - sy, wz = z - sz;
+    const den = wx * nx + wy * ny + wz * nz;
+    if (Math.abs(den) < 1e-12) return false;
+    const t = ((dx0 - sx) * nx + (dy0 - sy) * ny + (dz0 - sz) * nz) / den;
+    if (!(t > 0)) return false;
+    qx = sx + t * wx - dx0; qy = sy + t * wy - dy0; qz = sz + t * wz - dz0;
+    mag = t;
+  } else {
+    qx = x - dx0; qy = y - dy0; qz = z - dz0;
+    mag = 1;
+  }
+  const u = qx * eux + qy * euy + qz * euz, v = qx * evx + qy * evy + qz * evz;
+  out[0] = u / du + (geo.nDetector[0] - 1) / 2;
+  out[1] = (geo.nDetector[1] - 1) / 2 - v / dv;
+  out[2] = mag / Math.min(du, dv);
+  return true;
+}
+
+/** Visual hull of the given views of a dataset (see carveVisualHull); threshold in projection units. */
+function buildHull(geo: XrayGeometry, frames: readonly Float64Array[], proj: Float32Array, views: readonly number[], res: number, threshold: number): OccupancyGrid {
+  const [nu, nv] = geo.nDetector;
+  const P = nu * nv;
+  return carveVisualHull(gridAabb(geo), res, views, nv, nu, (v) => proj.subarray(v * P, (v + 1) * P),
+    (v, x, y, z, out) => projectPoint(geo, frames[v]!, x, y, z, out), threshold);
+}
+
+class RadianceTask implements RadianceTrainTask {
   readonly kind = 'radiance';
   readonly viewDataRange: number;
   private readonly cfg: RadianceTaskConfig;
@@ -154,6 +209,7 @@ class RadianceTask implements TrainTask {
   private readonly dSigma: Float64Array;
   private readonly dC: Float64Array;
   private readonly patch: Float64Array;
+  private readonly hull: OccupancyGrid | null;
   private readonly tmpRay = new Float64Array(6);
   private readonly tmpNf = new Float64Array(2);
 
@@ -193,6 +249,8 @@ class RadianceTask implements TrainTask {
     // line mode: normalised target = sum sigma delta (delta per Lref), i.e. sigma is in units of targetNorm / Lref
     this.lineScale = 1;
     this.rng = createRng(cfg.seed);
+    this.frames = Array.from(this.angles, (a) => viewFrame(geo, a));
+    this.hull = cfg.hull.enabled ? buildHull(geo, this.frames, this.proj, train, cfg.hull.resolution, cfg.hull.threshold * maxTrain) : null;
     this.Sc = cfg.samples.coarse; this.Sf = cfg.samples.fine; this.S = this.Sc + this.Sf;
     const fieldIn = cfg.field;
     const fieldCfg = typeof fieldIn === 'string' ? fieldIn : { ...(fieldIn as object), seed: (fieldIn as { seed?: number }).seed ?? cfg.seed } as FieldConfigInput;
@@ -206,7 +264,6 @@ class RadianceTask implements TrainTask {
     this.field = new RadianceField(backend, fieldCfg, cfg.density, maxBatch);
     this.baseLr = cfg.lr ?? this.field.config.optimizer.lr;
     // rays of the training pixels that meet the box
-    this.frames = this.angles.length ? Array.from(this.angles, (a) => viewFrame(geo, a)) : [];
     const hits: number[] = [];
     for (let s = 0; s < train.length; s++) {
       const f = this.frames[train[s]!]!;
@@ -239,8 +296,12 @@ class RadianceTask implements TrainTask {
 
   /** Clips a ray to the box: near/far in out, false when it misses. */
   private clip(ray: Float64Array, out: Float64Array): boolean {
-    return rayAabb(ray[0]!, ray[1]!, ray[2]!, ray[3]!, ray[4]!, ray[5]!, this.box, out);
+    if (!rayAabb(ray[0]!, ray[1]!, ray[2]!, ray[3]!, ray[4]!, ray[5]!, this.box, out)) return false;
+    return this.hull ? occupiedSegment(this.hull, ray[0]!, ray[1]!, ray[2]!, ray[3]!, ray[4]!, ray[5]!, out) : true;
   }
+
+  /** The visual hull in use (null when off). */
+  occupancy(): OccupancyGrid | null { return this.hull; }
 
   /** Fills rays/nearFar/target for the training batch. */
   private sampleBatch(): void {

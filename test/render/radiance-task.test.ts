@@ -129,3 +129,45 @@ test('presets cover every field preset; bad configs throw MedfieldErrors naming 
     assert.throws(() => createRadianceTask({ ...ds, meta: { ...ds.meta, splits: { train: [], test: [] } } }, 'hash-small', be), (e: unknown) => e instanceof MedfieldError && /train/.test(e.message));
   } finally { be.dispose(); }
 });
+
+test('projectPoint inverts pixelRay (cone and parallel)', async () => {
+  const { projectPoint } = await import('../../src/train/radiance-task.js');
+  const { pixelRay, viewFrame } = await import('../../src/geometry/xray.js');
+  const ds = await tinyViews72('ea');
+  for (const mode of ['cone', 'parallel'] as const) {
+    const geo = { ...ds.geometry, mode, offDetector: [3, -5] as [number, number] };
+    const f = viewFrame(geo, 0.7), ray = new Float64Array(6), out = new Float64Array(3);
+    for (const [r, c] of [[0, 0], [5.5, 20.25], [31, 31]] as const) {
+      pixelRay(geo, f, r, c, ray);
+      const t = geo.DSO * 0.9;
+      assert.ok(projectPoint(geo, f, ray[0]! + t * ray[3]!, ray[1]! + t * ray[4]!, ray[2]! + t * ray[5]!, out));
+      assert.ok(Math.abs(out[0]! - c) < 1e-9 && Math.abs(out[1]! - r) < 1e-9, `${mode}: (${r}, ${c}) -> (${out[1]}, ${out[0]})`);
+    }
+  }
+});
+
+test('the visual hull of the training views keeps every cell holding matter and carves empty space', async () => {
+  const ds = await tinyViews72('ea');
+  const be = createCpuBackend();
+  try {
+    const task = createRadianceTask(ds, { field: 'hash-small', hull: { resolution: 64 } }, be);
+    const hull = task.occupancy()!;
+    const [nx, ny, nz] = ds.geometry.nVoxel;
+    const gt = ds.groundTruth.data;
+    // gt voxel -> hull cell (the hull spans the same box); the transfer function's low is the gt minimum
+    let low = Infinity; for (const q of gt) low = Math.min(low, q);
+    let matter = 0;
+    for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+      if (!(gt[i + nx * (j + ny * k)]! > low)) continue;
+      matter++;
+      const ci = Math.floor(((i + 0.5) / nx) * 64), cj = Math.floor(((j + 0.5) / ny) * 64), ck = Math.floor(((k + 0.5) / nz) * 64);
+      assert.equal(hull.occ[ci + 64 * (cj + 64 * ck)], 1, `matter voxel (${i},${j},${k}) in a carved cell`);
+    }
+    assert.ok(matter > 100);
+    const kept = hull.occ.reduce((a, b) => a + b, 0);
+    // measured 0.71 at 64^3 (0.83 at 32^3: the 32-pixel views make footprints coarse)
+    assert.ok(kept < 0.8 * hull.occ.length, `hull keeps ${kept} of ${hull.occ.length} cells`);
+    const off = createRadianceTask(ds, { field: 'hash-small', hull: { enabled: false } }, be);
+    assert.equal(off.occupancy(), null);
+  } finally { be.dispose(); }
+});
