@@ -219,6 +219,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
       resumedFrom = trainer.state.step;
       const old = await readMetrics(runDir);
       if (old) { truncateLog(old, resumedFrom); log = old; }
+      // A write cut short by a kill leaves its temp file (.<name>.tmp-<pid>-<hex>...): remove them.
+      for (const f of await fsp.readdir(runDir)) if (/^\.[\w-]+\.tmp-\d+-[0-9a-f]+/.test(f)) await fsp.rm(path.join(runDir, f), { force: true });
       log.events.push({ step: resumedFrom, kind: 'resume', message: `resumed from the checkpoint at step ${resumedFrom}` });
       o.log?.(`resuming ${runDir} at step ${resumedFrom}`);
     } else {
