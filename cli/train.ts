@@ -108,7 +108,7 @@ export function registerTrain(program: Command): void {
         const s = r.summary;
         const last = r.metrics.evaluations[r.metrics.evaluations.length - 1] ?? null;
         emit(g, {
-          run: r.runDir, dataset: r.config.dataset, task: r.config.taskOptions.kind, steps: s.steps, seconds: s.elapsedS, stopReason: s.stopReason,
+          run: r.runDir, dataset: r.config.dataset, task: r.config.taskOptions.kind, steps: s.steps, seconds: s.elapsedS, wallSeconds: s.wallS, stopReason: s.stopReason,
           finalLoss: s.finalLoss, rollbacks: s.rollbacks, best: s.best, resumedFrom: r.resumedFrom, metrics: last,
           dataRange2d: r.metrics.dataRange2d, dataRange3d: r.metrics.dataRange3d, files: r.files,
         }, [

@@ -219,6 +219,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
       resumedFrom = trainer.state.step;
       const old = await readMetrics(runDir);
       if (old) { truncateLog(old, resumedFrom); log = old; }
+      // A write cut short by a kill leaves its temp file (.<name>.tmp-<pid>-<hex>...): remove them.
+      for (const f of await fsp.readdir(runDir)) if (/^\.[\w-]+\.tmp-\d+-[0-9a-f]+/.test(f)) await fsp.rm(path.join(runDir, f), { force: true });
       log.events.push({ step: resumedFrom, kind: 'resume', message: `resumed from the checkpoint at step ${resumedFrom}` });
       o.log?.(`resuming ${runDir} at step ${resumedFrom}`);
     } else {
@@ -248,7 +250,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     const html = buildReportHtml({
       title: `medfield ${task.kind} run`,
       subtitle: [`dataset ${config.dataset} (${ds.meta.protocol}, ${ds.meta.modality}), ${ds.meta.splits.train.length} train / ${test.length} test views`,
-        `${summary.steps} steps in ${summary.elapsedS.toFixed(1)} s, stopped: ${summary.stopReason}${summary.rollbacks ? `, ${summary.rollbacks} rollback(s)` : ''}`],
+        `${summary.steps} steps in ${summary.elapsedS.toFixed(1)} s of training (${summary.wallS.toFixed(1)} s wall this session), stopped: ${summary.stopReason}${summary.rollbacks ? `, ${summary.rollbacks} rollback(s)` : ''}`],
       metrics: log,
       figures: [{ method: `neural field (${task.kind})`, psnr3d: last?.psnr3d, ssim3d: last?.ssim3d, psnr2d: last?.psnr2d, ssim2d: last?.ssim2d, seconds: summary.elapsedS }, ...(o.baselines ?? [])],
       recon: vol, groundTruth: ds.groundTruth ?? null,

@@ -44,7 +44,7 @@ export const earlyStopSchema = z.strictObject({
 export const trainerConfigSchema = z.strictObject({
   /** Step budget (optimiser steps in total, counting resumed ones). */
   steps: z.number().int().min(1).optional(),
-  /** Wall-clock budget in minutes (training time summed over resumed sessions). */
+  /** Time budget in minutes of training (summed over resumed sessions; evaluation and checkpoints excluded). */
   minutes: z.number().finite().positive().optional(),
   /**
    * Learning-rate multiplier schedule (lr 1 = the task's configured base rate). Default: cosine
@@ -88,7 +88,7 @@ export function resolveTrainerConfig(input: unknown, subject = 'trainer config')
 export interface TrainerState {
   /** Completed steps. */
   step: number;
-  /** Training seconds so far (summed over sessions). */
+  /** Training seconds so far (summed over sessions; evaluation and checkpoint writing excluded). */
   elapsedS: number;
   /** Multiplier on the schedule, halved on each rollback. */
   lrFactor: number;
@@ -127,7 +127,10 @@ export interface TrainerHooks {
 
 export interface TrainSummary {
   steps: number;
+  /** Training seconds (all sessions), without evaluation and checkpoint time. */
   elapsedS: number;
+  /** Wall seconds of this session, everything included. */
+  wallS: number;
   stopReason: StopReason;
   finalLoss: number;
   best: { metric: string; value: number; step: number } | null;
@@ -304,6 +307,9 @@ export class Trainer {
     const now = this.hooks.now ?? defaultNow;
     const yieldMs = this.hooks.yieldMs ?? 200;
     const t0 = now();
+    // Training time excludes evaluation and checkpoint writing (they are reported separately as wall time).
+    let pausedMs = 0;
+    const trainT0 = (): number => t0 + pausedMs;
     const elapsed0 = this.state.elapsedS;
     let lastYield = t0, lastEvalT = t0;
     this.state.stopReason = null;
@@ -329,24 +335,27 @@ export class Trainer {
       }
       const tNow = now();
       if (failure !== null) {
-        this.rollback(loss, failure, tNow, t0, elapsed0);
+        this.rollback(loss, failure, tNow, trainT0(), elapsed0);
         continue;
       }
       this.lastLoss = loss;
       this.state.step = s + 1;
-      this.state.elapsedS = elapsed0 + (tNow - t0) / 1000;
+      this.state.elapsedS = elapsed0 + (tNow - trainT0()) / 1000;
       const step = this.state.step;
       const doEval = (cfg.evalEvery > 0 && step % cfg.evalEvery === 0)
         || (cfg.evalEverySeconds > 0 && (tNow - lastEvalT) / 1000 >= cfg.evalEverySeconds);
       if (doEval) {
         lastEvalT = tNow;
         if (await this.evaluate(loss)) reason = 'early-stop';
+        pausedMs += now() - tNow;
       }
       if (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0 && reason === null) {
+        const tc = now();
         const bad = this.paramsFinite();
-        if (bad !== null) { this.rollback(loss, `parameter '${bad}' holds NaN/Inf`, now(), t0, elapsed0); continue; }
+        if (bad !== null) { this.rollback(loss, `parameter '${bad}' holds NaN/Inf`, tc, trainT0(), elapsed0); continue; }
         this.takeSnapshot();
         await this.persist();
+        pausedMs += now() - tc;
       }
       if (this.hooks.onProgress || yieldMs >= 0) {
         const t = now();
@@ -358,7 +367,7 @@ export class Trainer {
       }
     }
     this.state.stopReason = reason;
-    this.state.elapsedS = elapsed0 + (now() - t0) / 1000;
+    this.state.elapsedS = elapsed0 + (now() - trainT0()) / 1000;
     const bad = this.paramsFinite();
     if (bad !== null) {
       throw new MedfieldError('bad-data', bad, `parameter holds NaN/Inf at the end of training (step ${this.state.step}); the last good checkpoint was kept`);
@@ -369,7 +378,7 @@ export class Trainer {
     await this.persist();
     const es = cfg.earlyStop;
     return {
-      steps: this.state.step, elapsedS: this.state.elapsedS, stopReason: reason, finalLoss: this.lastLoss,
+      steps: this.state.step, elapsedS: this.state.elapsedS, wallS: (now() - t0) / 1000, stopReason: reason, finalLoss: this.lastLoss,
       best: es && this.state.best ? { metric: es.metric, ...this.state.best } : null,
       rollbacks: this.state.rollbacks, lastFigures: this.lastFigures,
     };

@@ -114,6 +114,21 @@ describe('trainer', () => {
     a.backend.dispose(); c.backend.dispose();
   });
 
+  test('a minutes budget counts training time only (evaluation excluded), on an injected clock', async () => {
+    const t = tinyTask();
+    let clock = 0;
+    const task: TrainTask = { ...t.task, step(s, lr) { clock += 10; return t.task.step(s, lr); } };
+    const s = await new Trainer(task, { minutes: 0.01, evalEvery: 10, checkpointEvery: 0 }, {
+      now: () => clock,
+      evaluate: () => { clock += 5000; return { psnr3d: 0 }; },
+    }).run();
+    assert.equal(s.stopReason, 'minutes');
+    assert.equal(s.steps, 60, '600 ms of training at 10 ms a step');
+    assert.ok(Math.abs(s.elapsedS - 0.6) < 1e-9);
+    assert.ok(s.wallS > 30, 'the wall time includes the evaluations');
+    t.backend.dispose();
+  });
+
   test('trainer config: unknown keys and bad values are named', () => {
     assert.throws(() => resolveTrainerConfig({ stepz: 3 }), /trainer config .*stepz/);
     assert.throws(() => resolveTrainerConfig({ earlyStop: { patiense: 3 } }), /earlyStop.*patiense/);

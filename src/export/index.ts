@@ -1,0 +1,3 @@
+/** Export: reports and export grids. */
+export * from './report.js';
+export * from './export-grid.js';

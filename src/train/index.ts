@@ -1,0 +1,6 @@
+/** Training: the TrainTask contract, the trainer, task registry, volume-fit task and metrics log. */
+export type { TaskStepResult, TrainTask } from './task.js';
+export * from './trainer.js';
+export * from './registry.js';
+export * from './volume-fit-task.js';
+export * from './metrics-log.js';
