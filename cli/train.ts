@@ -70,7 +70,9 @@ export function registerTrain(program: Command): void {
         try { text = await readFile(opts.config, 'utf8'); } catch (e) { throw new MedfieldError('bad-option', opts.config, `cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)})`); }
         file = parseTrainConfigFile(text, opts.config);
       }
-      if (opts.resume && (opts.config || opts.preset || opts.task)) throw new MedfieldError('bad-option', '--resume', 'a resumed run keeps its config; drop --config/--preset/--task');
+      if (opts.resume && (opts.config || opts.preset || opts.task || opts.evalEvery !== undefined || opts.evalSeconds !== undefined || opts.checkpointEvery !== undefined)) {
+        throw new MedfieldError('bad-option', '--resume', 'a resumed run keeps its config (only --steps/--minutes may change); drop --config/--preset/--task/--eval-every/--eval-seconds/--checkpoint-every');
+      }
       const trainerConfig: Record<string, unknown> = { ...(file.trainer ?? {}) };
       if (opts.evalEvery !== undefined) trainerConfig['evalEvery'] = opts.evalEvery;
       if (opts.checkpointEvery !== undefined) trainerConfig['checkpointEvery'] = opts.checkpointEvery;
