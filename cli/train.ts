@@ -17,7 +17,7 @@ import { action, emit, log, parseNumber, type GlobalOptions } from './common.js'
 
 interface TrainOpts {
   output: string; preset?: string; config?: string; task?: string; minutes?: number; steps?: number;
-  resume?: boolean; threads?: number; evalEvery?: number; checkpointEvery?: number; baseline?: string[];
+  resume?: boolean; threads?: number; evalEvery?: number; evalSeconds?: number; checkpointEvery?: number; baseline?: string[];
 }
 
 /** A compute backend: inline for 1 thread, else a worker pool. */
@@ -56,6 +56,7 @@ export function registerTrain(program: Command): void {
     .option('--minutes <m>', 'time budget in minutes', parseNumber('--minutes', { min: 0, exclusiveMin: true }))
     .option('--steps <n>', 'step budget', parseNumber('--steps', { integer: true, min: 1 }))
     .option('--eval-every <n>', 'evaluate every N steps', parseNumber('--eval-every', { integer: true, min: 0 }))
+    .option('--eval-seconds <s>', 'also evaluate every S seconds of training', parseNumber('--eval-seconds', { min: 0 }))
     .option('--checkpoint-every <n>', 'checkpoint every N steps', parseNumber('--checkpoint-every', { integer: true, min: 0 }))
     .option('--resume', 'continue the run in -o from its checkpoint')
     .option('--threads <n>', 'compute threads (default: up to 2)', parseNumber('--threads', { integer: true, min: 1, max: 256 }))
@@ -69,10 +70,13 @@ export function registerTrain(program: Command): void {
         try { text = await readFile(opts.config, 'utf8'); } catch (e) { throw new MedfieldError('bad-option', opts.config, `cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)})`); }
         file = parseTrainConfigFile(text, opts.config);
       }
-      if (opts.resume && (opts.config || opts.preset || opts.task)) throw new MedfieldError('bad-option', '--resume', 'a resumed run keeps its config; drop --config/--preset/--task');
+      if (opts.resume && (opts.config || opts.preset || opts.task || opts.evalEvery !== undefined || opts.evalSeconds !== undefined || opts.checkpointEvery !== undefined)) {
+        throw new MedfieldError('bad-option', '--resume', 'a resumed run keeps its config (only --steps/--minutes may change); drop --config/--preset/--task/--eval-every/--eval-seconds/--checkpoint-every');
+      }
       const trainerConfig: Record<string, unknown> = { ...(file.trainer ?? {}) };
       if (opts.evalEvery !== undefined) trainerConfig['evalEvery'] = opts.evalEvery;
       if (opts.checkpointEvery !== undefined) trainerConfig['checkpointEvery'] = opts.checkpointEvery;
+      if (opts.evalSeconds !== undefined) trainerConfig['evalEverySeconds'] = opts.evalSeconds;
       const baselines: ReportFigures[] = [];
       for (const b of opts.baseline ?? []) baselines.push(await baselineFigures(b, dir));
       const backend = await createBackend(opts.threads);

@@ -28,13 +28,16 @@ class ByteSink {
   result(): Uint8Array { return this.buf.slice(0, this.length); }
 }
 
+const MAX_CODES = 4096;
+
+/** LZW dictionary: (prefix code, next byte) -> code, valid when its generation stamp matches (no clearing). */
+interface LzwTable { codes: Int16Array; stamp: Uint32Array; gen: number }
+
 /** LZW-compresses 8-bit indices into GIF sub-blocks (after the minimum-code-size byte). */
-function writeLzw(out: ByteSink, pixels: Uint8Array): void {
-  const MIN = 8, CLEAR = 256, EOI = 257, MAX_CODES = 4096;
-  // Dictionary: (prefix code, next byte) -> code, valid when its generation stamp matches.
-  const codes = new Int16Array(MAX_CODES * 256);
-  const stamp = new Uint32Array(MAX_CODES * 256);
-  let gen = 1;
+function writeLzw(out: ByteSink, pixels: Uint8Array, table: LzwTable): void {
+  const MIN = 8, CLEAR = 256, EOI = 257;
+  const { codes, stamp } = table;
+  let gen = ++table.gen;
   let codeSize = MIN + 1, next = EOI + 1;
   // Bit packer into 255-byte sub-blocks.
   const block = new Uint8Array(255);
@@ -63,7 +66,7 @@ function writeLzw(out: ByteSink, pixels: Uint8Array): void {
         if (next > (1 << codeSize) && codeSize < 12) codeSize++;
       } else {
         emit(CLEAR);
-        gen++; codeSize = MIN + 1; next = EOI + 1;
+        gen = ++table.gen; codeSize = MIN + 1; next = EOI + 1;
       }
       prefix = c;
     }
@@ -90,10 +93,11 @@ export function encodeGif(frames: readonly Uint8Array[], width: number, height: 
   for (let i = 0; i < 256; i++) { out.push(i); out.push(i); out.push(i); }
   // NETSCAPE2.0 application extension: loop count.
   out.push(0x21); out.push(0xff); out.push(11); out.ascii('NETSCAPE2.0'); out.push(3); out.push(1); out.u16(opts.loop ?? 0); out.push(0);
+  const table: LzwTable = { codes: new Int16Array(MAX_CODES * 256), stamp: new Uint32Array(MAX_CODES * 256), gen: 0 };
   for (const f of frames) {
     out.push(0x21); out.push(0xf9); out.push(4); out.push(0x04); out.u16(delay); out.push(0); out.push(0); // GCE: disposal 1 (keep)
     out.push(0x2c); out.u16(0); out.u16(0); out.u16(width); out.u16(height); out.push(0); // image descriptor, no local table
-    writeLzw(out, f);
+    writeLzw(out, f, table);
   }
   out.push(0x3b);
   return out.result();

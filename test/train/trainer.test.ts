@@ -85,6 +85,20 @@ describe('trainer', () => {
     for (const p of t.task.params()) for (const v of p.data) assert.ok(Number.isFinite(v));
     assert.equal(tr.state.lrFactor, 0.5);
     assert.equal(tr.lrScaleAt(100), 0.5 * tr.lrScaleAt(100) / tr.state.lrFactor);
+    // An update that leaves a NaN in a parameter (the step's loss, computed before the update, is
+    // finite) is caught before the checkpoint that would save it.
+    const t3 = tinyTask();
+    let hit = false;
+    const rb3: RollbackInfo[] = [];
+    const task3: TrainTask = { ...t3.task, step(s, lr) { const r = t3.task.step(s, lr); if (s === 39 && !hit) { hit = true; t3.task.params()[0]!.data[7] = NaN; } return r; } };
+    const s3 = await new Trainer(task3, { steps: 60, evalEvery: 0, checkpointEvery: 20 }, { onRollback: (r) => rb3.push(r) }).run();
+    assert.equal(rb3.length, 1);
+    assert.equal(rb3[0]!.step, 40, 'found at the step-40 checkpoint');
+    assert.equal(rb3[0]!.toStep, 20);
+    assert.match(rb3[0]!.reason, /parameter 'encoding\.level00\.table' holds NaN/);
+    assert.equal(s3.steps, 60);
+    assert.ok(Number.isFinite(t3.task.params()[0]!.data[7]));
+    t3.backend.dispose();
     // Always diverging: gives up after maxRollbacks with a clear error.
     const t2 = tinyTask();
     const tr2 = new Trainer(wrap(t2.task, (s) => s >= 10), { steps: 100, evalEvery: 0, checkpointEvery: 5, maxRollbacks: 2 });
