@@ -9,11 +9,16 @@ import { registerPreprocess } from './preprocess.js';
 import { registerInfo } from './info.js';
 import { registerSimulate } from './simulate.js';
 import { registerRecon } from './recon.js';
+import { registerTrain } from './train.js';
+import { registerRender } from './render.js';
+import { registerExport } from './export.js';
+import { registerNeuralTasks } from './tasks.js';
 import { reportError } from './common.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export function buildProgram(): Command {
+  registerNeuralTasks();
   const program = new Command();
   program
     .name('medfield')
@@ -34,6 +39,9 @@ export function buildProgram(): Command {
   registerPhantom(program);
   registerSimulate(program);
   registerRecon(program);
+  registerTrain(program);
+  registerRender(program);
+  registerExport(program);
   registerEval(program);
   registerDemo(program);
   return program;

@@ -11,3 +11,6 @@ export * from './preprocess/index.js';
 export * from './geometry/index.js';
 export * from './physics/index.js';
 export * from './engine/index.js';
+export * from './train/index.js';
+export * from './export/index.js';
+export { encodeGif, type GifOptions } from './io/gif.js';

@@ -50,7 +50,9 @@ export function decodeNpy(bytes: Uint8Array, subject = ''): NpyArray {
   const bpv = Number(descr.slice(2));
   const off = hstart + hlen;
   if (bytes.length < off + n * bpv) bad(subject, `truncated: shape (${shape.join(', ')}) needs ${n * bpv} data bytes, file has ${bytes.length - off}`);
-  const buf = bytes.slice(off, off + n * bpv);
+  // a fresh copy: Buffer.slice (Node) returns a view into a shared pool, not a copy
+  const buf = new Uint8Array(n * bpv);
+  buf.set(bytes.subarray(off, off + n * bpv));
   if (endian === '>' && bpv > 1) for (let i = 0; i < buf.length; i += bpv) buf.subarray(i, i + bpv).reverse();
   const Ctor = allocate(dtype, 0).constructor as new (b: ArrayBuffer) => VoxelArray;
   return { data: new Ctor(buf.buffer), shape };

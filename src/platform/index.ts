@@ -14,3 +14,4 @@ export * from './xray-data.js';
 export { fdkThreaded, type FdkThreadedOptions } from './recon-pool.js';
 export * from './physics-pool.js';
 export { createEnginePool, type EnginePoolOptions } from './engine-pool.js';
+export * from './run-folder.js';

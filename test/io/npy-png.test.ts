@@ -11,6 +11,15 @@ import { decodePng, encodePng, floatToGray } from '../../src/io/png.js';
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
 
 describe('.npy', () => {
+  test('decodes a Node Buffer from the shared pool (a view, not a copy) to the right values', () => {
+    const bytes = encodeNpy({ data: Float32Array.from([1.5, -2, 3.25, 7]), shape: [2, 2] });
+    // small Buffers live at an offset inside Node's shared 8 KiB pool
+    const pooled = Buffer.from(bytes);
+    assert.ok(pooled.byteOffset > 0 || pooled.buffer.byteLength > pooled.byteLength);
+    const arr = decodeNpy(pooled);
+    assert.deepEqual(Array.from(arr.data), [1.5, -2, 3.25, 7]);
+    assert.equal(arr.data.length, 4);
+  });
   const cases = [
     new Float32Array([1.5, -2.25, 3e-7, 4, 5, 6]),
     new Float64Array([Math.PI, -1e300, 0, 1, 2, 3]),
