@@ -18,3 +18,5 @@ export {
   type IterativeResult, type TvDenoiseOptions,
   sirt, osSart, sart, cgls, orderedSubsets, totalVariation, tvDenoiseSteps,
 } from './iterative.js';
+export { wasmSimdAvailable, backprojectSlabWasm, wasmFdkLayout, createWasmFdkMemory, type FdkRegion, type WasmFdkLayout } from './fdk-wasm.js';
+export { checkBackprojector } from './fdk.js';
