@@ -59,14 +59,20 @@ export const attenuationConfigSchema = z.strictObject({
   }).default({ mode: 'points', weight: 0, points: 4096, epsilon: 1e-3, every: 1 }),
   /**
    * Warm start: 'fdk' fits the field to the FDK reconstruction of the training views first (a
-   * regression on grid points, or an exact copy when a dense level lies on the voxel centres).
+   * regression on grid points, or an exact copy when a dense level lies on the voxel centres);
+   * 'volume' fits it to a volume the caller passes (createAttenuationTask's initialVolume, e.g. SART).
    */
   warmStart: z.strictObject({
-    kind: z.enum(['none', 'fdk']).default('none'),
+    kind: z.enum(['none', 'fdk', 'volume']).default('none'),
     /** Regression steps (fields that cannot take the volume directly). */
     steps: int.min(0).default(300),
     pointsPerStep: int.min(1).default(32768),
   }).default({ kind: 'none', steps: 300, pointsPerStep: 32768 }),
+  /**
+   * Project onto mu >= 0 after every step by clamping the tables (a single dense level without an
+   * MLP, where that is exactly the constraint; SART's `nonneg` does the same to its volume).
+   */
+  nonNegative: z.boolean().default(false),
   /** Clamp mu >= 0 in sampleGrid (attenuation is non-negative). */
   clampNonNegative: z.boolean().default(true),
   /** Seed of the ray sampler. */
@@ -129,6 +135,9 @@ export function resolveAttenuationConfig(input: AttenuationConfigInput | string)
   const cfg = r.data;
   resolveFieldConfig(cfg.field); // cross-field checks of the engine config
   if (cfg.tv.mode === 'grid' && (cfg.field.mlp || cfg.field.encoding.kind !== 'dense-grid')) throw new MedfieldError('bad-option', 'attenuation config tv.mode', "'grid' TV needs a dense-grid field without an MLP; use 'points'");
+  if (cfg.nonNegative && (cfg.field.mlp || cfg.field.encoding.kind !== 'dense-grid' || cfg.field.encoding.levels !== 1)) {
+    throw new MedfieldError('bad-option', 'attenuation config nonNegative', 'clamping needs a single dense-grid level without an MLP');
+  }
   if (cfg.coarseToFine && cfg.field.mlp) throw new MedfieldError('bad-option', 'attenuation config coarseToFine', 'coarse-to-fine needs a field without an MLP (mlp: null)');
   return cfg;
 }

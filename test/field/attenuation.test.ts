@@ -230,6 +230,22 @@ test('every preset runs 2 steps with a finite, positive loss', async () => {
   }
 });
 
+test('nonNegative keeps the dense table >= 0; warmStart volume needs the volume', async () => {
+  const ds = await tinyDataset({ size: 12, detector: 16, views: 6 });
+  const backend = createCpuBackend();
+  const task = createAttenuationTask(ds, { ...structuredClone(ATTENUATION_PRESETS.dense), raysPerStep: 256, nonNegative: true, field: { encoding: { kind: 'dense-grid', initScale: 0.5 }, mlp: null } }, backend);
+  let neg0 = 0;
+  for (const p of task.params()) for (const v of p.data) if (v < 0) neg0++;
+  assert.ok(neg0 > 0, 'the random initialisation has negative values');
+  for (let s = 0; s < 3; s++) task.step(s, 1);
+  for (const p of task.params()) for (const v of p.data) assert.ok(v >= 0);
+  assert.throws(() => createAttenuationTask(ds, { ...structuredClone(ATTENUATION_PRESETS.dense), warmStart: { kind: 'volume' } }, backend),
+    (e: unknown) => e instanceof MedfieldError && /initialVolume/.test(e.message));
+  assert.throws(() => resolveAttenuationConfig({ ...structuredClone(ATTENUATION_PRESETS['dense-multires']), nonNegative: true }),
+    (e: unknown) => e instanceof MedfieldError && /nonNegative/.test(e.message));
+  backend.dispose();
+});
+
 test('config errors name the bad key; unknown presets list the known ones', () => {
   assert.throws(() => resolveAttenuationConfig({ ...structuredClone(ATTENUATION_PRESETS.dense), raysPerStpe: 3 } as never),
     (e: unknown) => e instanceof MedfieldError && /raysPerStpe/.test(e.message));
