@@ -109,7 +109,7 @@ export function createAttenuationTask(dataset: AttenuationDataset, configInput: 
       train.forEach((v, i) => tProj.set(proj.subarray(v * viewSize, (v + 1) * viewSize), i * viewSize));
       vol = geo.mode === 'cone' && nv > 1 ? fdk(geo, tAngles, tProj) : fbp(geo, tAngles, tProj);
     }
-    warm = fitVolume(field, vol, grid, map, cfg.warmStart.steps, cfg.warmStart.pointsPerStep, rng, lr0);
+    warm = fitVolume(field, vol, grid, cfg.warmStart.steps, cfg.warmStart.pointsPerStep, rng, lr0);
   }
 
   function renderFrames(fr: Float64Array, count: number): Float32Array {
@@ -295,7 +295,7 @@ export function gridTvStep(field: AttenuationField, weight: number, epsilon: num
  * centres takes the values directly ('copy'; other levels are zeroed); any other field is
  * regressed with Adam on random voxel centres for `steps` steps.
  */
-function fitVolume(field: AttenuationField, vol: Float32Array, grid: GridFields, map: UnitMap, steps: number, points: number, rng: Rng, lr: number): AttenuationTask['warmStart'] {
+function fitVolume(field: AttenuationField, vol: Float32Array, grid: GridFields, steps: number, points: number, rng: Rng, lr: number): AttenuationTask['warmStart'] {
   const [nx, ny, nz] = grid.nVoxel;
   const fc = field.fieldConfig;
   const e = fc.encoding;
@@ -325,6 +325,5 @@ function fitVolume(field: AttenuationField, vol: Float32Array, grid: GridFields,
     field.backward(d, points);
     field.model.optimizer.step(lr);
   }
-  void map;
   return { kind: 'regression', mse };
 }
