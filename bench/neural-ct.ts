@@ -41,6 +41,8 @@ const classical = !process.argv.includes('--no-classical');
 const sartIterations = Number(arg('--sart-iterations', '5'));
 const size = Number(arg('--size', '128'));
 const maxSteps = Number(arg('--steps', 'Infinity'));
+/** --warm sart: warm-start from the SART volume of this run (config warmStart 'volume'); its time is added to the neural row. */
+const warmFrom = arg('--warm', 'preset');
 
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...a };
@@ -97,18 +99,22 @@ async function main(): Promise<void> {
   t0 = performance.now();
   const fdkVol = await reconstructDataset(ds, { method: 'fdk', threads });
   const fdkSeconds = (performance.now() - t0) / 1000;
-  if (classical) {
-    await report('fdk', fdkVol.data, fdkSeconds);
+  if (classical) await report('fdk', fdkVol.data, fdkSeconds);
+  let sartVol: Float32Array | undefined, sartSeconds = 0;
+  if (classical || warmFrom === 'sart') {
     t0 = performance.now();
-    const sart = await reconstructDataset(ds, { method: 'sart', iterations: sartIterations, threads });
-    await report(`sart-${sartIterations}`, sart.data, (performance.now() - t0) / 1000);
+    sartVol = (await reconstructDataset(ds, { method: 'sart', iterations: sartIterations, threads })).data;
+    sartSeconds = (performance.now() - t0) / 1000;
+    if (classical) await report(`sart-${sartIterations}`, sartVol, sartSeconds);
   }
+  if (warmFrom === 'sart') (configInput as { warmStart?: unknown }).warmStart = { kind: 'volume' };
 
   const backend = await createEnginePool({ threads });
   const cfg = resolveAttenuationConfig(configInput);
   t0 = performance.now();
-  const task = createAttenuationTask(ds, configInput, backend, cfg.warmStart.kind === 'fdk' ? { initialVolume: fdkVol.data } : {});
-  const warmSeconds = (performance.now() - t0) / 1000 + (cfg.warmStart.kind === 'fdk' ? fdkSeconds : 0);
+  const initialVolume = cfg.warmStart.kind === 'fdk' ? fdkVol.data : cfg.warmStart.kind === 'volume' ? sartVol : undefined;
+  const task = createAttenuationTask(ds, configInput, backend, initialVolume ? { initialVolume } : {});
+  const warmSeconds = (performance.now() - t0) / 1000 + (cfg.warmStart.kind === 'fdk' ? fdkSeconds : cfg.warmStart.kind === 'volume' ? sartSeconds : 0);
   const budget = minutes * 60;
   const curve: { step: number; seconds: number; psnr3d: number; loss: number }[] = [];
   let step = 0, lossAcc = 0, lossN = 0, nextEval = evalEvery, evalSeconds = 0;
@@ -136,7 +142,7 @@ async function main(): Promise<void> {
   // the field's own renders of the test views (not the Siddon projection of its grid)
   const rendered = task.renderViews(sim.meta.splits.test);
   const p2render = psnr(trueTest, rendered, { dataRange: testRange });
-  await report(`neural:${preset}`, vol, trainSeconds, { preset, overrides, steps: step, lrFinal, warmStart: task.warmStart.kind, psnr2dRender: p2render, muScale: task.muScale, curve });
+  await report(`neural:${preset}`, vol, trainSeconds, { preset, overrides, warmFrom, steps: step, lrFinal, warmStart: task.warmStart.kind, psnr2dRender: p2render, muScale: task.muScale, curve });
   if (!json) console.log(`  ${step} steps (${(step / Math.max(1e-9, trainSeconds - warmSeconds)).toFixed(1)} steps/s), warm start ${task.warmStart.kind} ${warmSeconds.toFixed(1)} s, 2D PSNR of the field's own test renders ${p2render.toFixed(2)} dB; overrides ${JSON.stringify(overrides)}`);
   task.dispose();
   backend.dispose();

@@ -33,7 +33,7 @@ export interface AttenuationDataset {
 }
 
 export interface AttenuationTaskOptions {
-  /** Warm-start volume on the dataset grid (Float32 [nz, ny, nx], 1/mm) instead of computing FDK here. */
+  /** Warm-start volume on the dataset grid (Float32 [nz, ny, nx], 1/mm): required by warmStart 'volume'; with 'fdk' it replaces the FDK computed here. */
   initialVolume?: Float32Array;
 }
 
@@ -77,7 +77,7 @@ export function createAttenuationTask(dataset: AttenuationDataset, configInput: 
   const trainMax = cfg.raysPerStep * maxSamplesPerRay(grid, stepMm);
   const renderMax = Math.max(65536, 64 * maxSamplesPerRay(grid, renderStepMm));
   const tvMax = cfg.tv.weight > 0 && cfg.tv.mode === 'points' ? 4 * cfg.tv.points : 0;
-  const warmMax = cfg.warmStart.kind === 'fdk' ? cfg.warmStart.pointsPerStep : 0;
+  const warmMax = cfg.warmStart.kind !== 'none' ? cfg.warmStart.pointsPerStep : 0;
   const maxBatch = Math.max(trainMax, renderMax, tvMax, warmMax);
   const fieldCfg = fieldConfigForGrid(cfg, grid);
   const field = new AttenuationField(backend, fieldCfg, muScale, maxBatch);
@@ -97,7 +97,8 @@ export function createAttenuationTask(dataset: AttenuationDataset, configInput: 
 
   // --- warm start ---
   let warm: AttenuationTask['warmStart'] = { kind: 'none', mse: NaN };
-  if (cfg.warmStart.kind === 'fdk') {
+  if (cfg.warmStart.kind === 'volume' && !opts.initialVolume) throw new MedfieldError('bad-option', 'attenuation config warmStart.kind', "'volume' needs the initialVolume option");
+  if (cfg.warmStart.kind !== 'none') {
     let vol = opts.initialVolume;
     if (vol && vol.length !== grid.nVoxel[0] * grid.nVoxel[1] * grid.nVoxel[2]) {
       throw new MedfieldError('bad-data', 'initialVolume', `expected ${grid.nVoxel.join('x')} values on the dataset grid, got ${vol.length}`);
@@ -108,7 +109,7 @@ export function createAttenuationTask(dataset: AttenuationDataset, configInput: 
       train.forEach((v, i) => tProj.set(proj.subarray(v * viewSize, (v + 1) * viewSize), i * viewSize));
       vol = geo.mode === 'cone' && nv > 1 ? fdk(geo, tAngles, tProj) : fbp(geo, tAngles, tProj);
     }
-    warm = fitVolume(field, vol, grid, map, cfg.warmStart.steps, cfg.warmStart.pointsPerStep, rng, lr0);
+    warm = fitVolume(field, vol, grid, cfg.warmStart.steps, cfg.warmStart.pointsPerStep, rng, lr0);
   }
 
   function renderFrames(fr: Float64Array, count: number): Float32Array {
@@ -167,6 +168,7 @@ export function createAttenuationTask(dataset: AttenuationDataset, configInput: 
         totalLoss += cfg.tv.mode === 'grid' ? gridTvStep(field, cfg.tv.weight, cfg.tv.epsilon) : tvStep(field, cfg, grid, map, rng, tvX, mu, dmu);
       }
       field.model.optimizer.step(lr0 * lrScale);
+      if (cfg.nonNegative) for (const p of field.model.params) { const d = p.data; for (let i = 0; i < d.length; i++) if (d[i]! < 0) d[i] = 0; }
       const psnr = 10 * Math.log10((task.viewDataRange * task.viewDataRange) / Math.max(loss, 1e-30));
       return { loss, totalLoss, psnr };
     },
@@ -293,7 +295,7 @@ export function gridTvStep(field: AttenuationField, weight: number, epsilon: num
  * centres takes the values directly ('copy'; other levels are zeroed); any other field is
  * regressed with Adam on random voxel centres for `steps` steps.
  */
-function fitVolume(field: AttenuationField, vol: Float32Array, grid: GridFields, map: UnitMap, steps: number, points: number, rng: Rng, lr: number): AttenuationTask['warmStart'] {
+function fitVolume(field: AttenuationField, vol: Float32Array, grid: GridFields, steps: number, points: number, rng: Rng, lr: number): AttenuationTask['warmStart'] {
   const [nx, ny, nz] = grid.nVoxel;
   const fc = field.fieldConfig;
   const e = fc.encoding;
@@ -323,6 +325,5 @@ function fitVolume(field: AttenuationField, vol: Float32Array, grid: GridFields,
     field.backward(d, points);
     field.model.optimizer.step(lr);
   }
-  void map;
   return { kind: 'regression', mse };
 }

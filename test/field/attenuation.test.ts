@@ -15,7 +15,7 @@ import {
 import { createAttenuationTask, gridTvStep } from '../../src/train/attenuation-task.js';
 import { tinyDataset } from '../helpers/attenuation-data.js';
 import {
-  ATTEN_FD_REL, ATTEN_RENDER_VS_SIDDON_REL, ATTEN_RENDER_VS_TRILINEAR_REL, ATTEN_LOSS_DROP, ATTEN_COPY_ABS,
+  ATTEN_FD_REL, ATTEN_RENDER_VS_SIDDON_REL, ATTEN_RENDER_VS_TRILINEAR_REL, ATTEN_LOSS_DROP, ATTEN_COPY_ABS, ATTEN_WARM_REGRESSION_REL,
 } from '../tolerances.js';
 
 const grid: GridFields = { nVoxel: [8, 10, 12], dVoxel: [1.5, 1, 0.75], offOrigin: [2, -1, 3] };
@@ -228,6 +228,39 @@ test('every preset runs 2 steps with a finite, positive loss', async () => {
     assert.ok(task.params().length >= 1 && task.optimizers().field && task.rngs().rays);
     backend.dispose();
   }
+});
+
+test('nonNegative keeps the dense table >= 0; warmStart volume needs the volume', async () => {
+  const ds = await tinyDataset({ size: 12, detector: 16, views: 6 });
+  const backend = createCpuBackend();
+  const task = createAttenuationTask(ds, { ...structuredClone(ATTENUATION_PRESETS.dense), raysPerStep: 256, nonNegative: true, field: { encoding: { kind: 'dense-grid', initScale: 0.5 }, mlp: null } }, backend);
+  let neg0 = 0;
+  for (const p of task.params()) for (const v of p.data) if (v < 0) neg0++;
+  assert.ok(neg0 > 0, 'the random initialisation has negative values');
+  for (let s = 0; s < 3; s++) task.step(s, 1);
+  for (const p of task.params()) for (const v of p.data) assert.ok(v >= 0);
+  assert.throws(() => createAttenuationTask(ds, { ...structuredClone(ATTENUATION_PRESETS.dense), warmStart: { kind: 'volume' } }, backend),
+    (e: unknown) => e instanceof MedfieldError && /initialVolume/.test(e.message));
+  assert.throws(() => resolveAttenuationConfig({ ...structuredClone(ATTENUATION_PRESETS['dense-multires']), nonNegative: true }),
+    (e: unknown) => e instanceof MedfieldError && /nonNegative/.test(e.message));
+  backend.dispose();
+});
+
+test('warm start by regression (a field that cannot take the volume directly) fits the volume', async () => {
+  const ds = await tinyDataset({ size: 12, detector: 16, views: 6, kind: 'blob' });
+  const backend = createCpuBackend();
+  const task = createAttenuationTask(ds, {
+    field: { encoding: { kind: 'hash-grid', levels: 4, log2TableSize: 12, baseResolution: 4, growthFactor: 1.6 }, mlp: { hidden: [16] }, optimizer: { kind: 'adam', lr: 1e-2 } },
+    warmStart: { kind: 'volume', steps: 150, pointsPerStep: 2048 },
+  }, backend, { initialVolume: ds.groundTruth });
+  assert.equal(task.warmStart.kind, 'regression');
+  let mean = 0;
+  for (const v of ds.groundTruth) mean += v / ds.groundTruth.length;
+  let variance = 0, err = 0;
+  const got = task.sampleGrid(ds.geometry);
+  for (let i = 0; i < got.length; i++) { variance += (ds.groundTruth[i]! - mean) ** 2; err += (got[i]! - ds.groundTruth[i]!) ** 2; }
+  assert.ok(err < ATTEN_WARM_REGRESSION_REL * variance, `sampleGrid error ${err} vs variance ${variance}`);
+  backend.dispose();
 });
 
 test('config errors name the bad key; unknown presets list the known ones', () => {
