@@ -14,3 +14,5 @@ export * from './engine/index.js';
 export * from './train/index.js';
 export * from './export/index.js';
 export { encodeGif, type GifOptions } from './io/gif.js';
+export * from './field/index.js';
+export * from './render/index.js';

@@ -4,3 +4,5 @@ export * from './trainer.js';
 export * from './registry.js';
 export * from './volume-fit-task.js';
 export * from './metrics-log.js';
+export * from './attenuation-task.js';
+export { createRadianceTask, resolveRadianceTaskConfig, radianceTaskSchema, RADIANCE_TASK_PRESETS, projectPoint, type RadianceTaskConfig, type RadianceTaskConfigInput, type RadianceDataset, type RadianceTrainTask } from './radiance-task.js';
