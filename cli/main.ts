@@ -13,6 +13,7 @@ import { registerTrain } from './train.js';
 import { registerRender } from './render.js';
 import { registerExport } from './export.js';
 import { registerNeuralTasks } from './tasks.js';
+import { registerBench } from './bench.js';
 import { reportError } from './common.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerExport(program);
   registerEval(program);
   registerDemo(program);
+  registerBench(program);
   return program;
 }
 

@@ -114,6 +114,14 @@ describe('medfield phantom / eval / preprocess / demo', () => {
   });
 });
 
+describe('medfield bench', () => {
+  test('an unknown suite is a usage error naming the suites', () => {
+    const r = runCli(['bench', 'nope']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown benchmark "nope"; expected one of ct-50, ct-25-360, views-72/);
+  });
+});
+
 describe('medfield eval on label maps and bad volumes', () => {
   test('Dice and surface Dice of a shifted segmentation', async () => {
     const { createVolume } = await import('../../src/core/volume.js');
