@@ -7,7 +7,7 @@
  *
  *   npm run bench:neural-ct -- [--protocol ct-50|ct-25-360] [--minutes 10] [--preset dense-fdk-tv]
  *     [--set '{"tv":{"weight":0.01}}'] [--lr-final 0.1] [--threads 2] [--eval-every 30]
- *     [--no-classical] [--sart-iterations 5] [--size 128] [--json]
+ *     [--no-classical] [--sart-iterations 5] [--size 128] [--warm sart] [--no-render] [--json]
  *
  * --set merges a JSON object into the preset (deep merge) to measure one lever at a time.
  * The neural wall time includes the warm start (FDK of the training views) when the preset uses one.
@@ -41,6 +41,8 @@ const classical = !process.argv.includes('--no-classical');
 const sartIterations = Number(arg('--sart-iterations', '5'));
 const size = Number(arg('--size', '128'));
 const maxSteps = Number(arg('--steps', 'Infinity'));
+/** --no-render: skip the field's own renders of the test views (slow for hash-grid presets). */
+const renderOwn = !process.argv.includes('--no-render');
 /** --warm sart: warm-start from the SART volume of this run (config warmStart 'volume'); its time is added to the neural row. */
 const warmFrom = arg('--warm', 'preset');
 
@@ -140,8 +142,7 @@ async function main(): Promise<void> {
   const trainSeconds = elapsed();
   const vol = task.sampleGrid(sim.geometry);
   // the field's own renders of the test views (not the Siddon projection of its grid)
-  const rendered = task.renderViews(sim.meta.splits.test);
-  const p2render = psnr(trueTest, rendered, { dataRange: testRange });
+  const p2render = renderOwn ? psnr(trueTest, task.renderViews(sim.meta.splits.test), { dataRange: testRange }) : NaN;
   await report(`neural:${preset}`, vol, trainSeconds, { preset, overrides, warmFrom, steps: step, lrFinal, warmStart: task.warmStart.kind, psnr2dRender: p2render, muScale: task.muScale, curve });
   if (!json) console.log(`  ${step} steps (${(step / Math.max(1e-9, trainSeconds - warmSeconds)).toFixed(1)} steps/s), warm start ${task.warmStart.kind} ${warmSeconds.toFixed(1)} s, 2D PSNR of the field's own test renders ${p2render.toFixed(2)} dB; overrides ${JSON.stringify(overrides)}`);
   task.dispose();
