@@ -1,13 +1,14 @@
-"""Writes the tiny MAT-file fixtures of test/xdata/mat.test.ts with scipy (run from the repo root):
+"""Writes the tiny MAT-file fixtures of test/xdata/mat.test.ts with scipy into a folder:
 
-    python3 scripts/xdata-fixtures.py
+    python3 scripts/xdata-fixtures.py <out-dir>
 
+The tests run it into a temporary folder (test/helpers/mat-fixtures.ts); nothing is committed.
 Each file holds the same variables; the expected values are repeated in the test.
 """
+import sys
 import numpy as np
 import scipy.io as sio
 
-OUT = "test/fixtures/xdata"
 
 
 def variables():
@@ -30,9 +31,10 @@ def variables():
 
 
 def main():
+    out = sys.argv[1]
     v = variables()
-    sio.savemat(f"{OUT}/v5-plain.mat", v, do_compression=False, oned_as="row")
-    sio.savemat(f"{OUT}/v7-compressed.mat", v, do_compression=True, oned_as="row")
+    sio.savemat(f"{out}/v5-plain.mat", v, do_compression=False, oned_as="row")
+    sio.savemat(f"{out}/v7-compressed.mat", v, do_compression=True, oned_as="row")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { matFixtures } from '../helpers/mat-fixtures.js';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,7 +119,7 @@ test('loaders: missing and wrong files give one clear error naming the file', as
   }
 });
 
-test('loadHtcFanbeam: a .mat without the HTC struct names what it expected', async () => {
-  const file = new URL('../../../test/fixtures/xdata/v5-plain.mat', import.meta.url);
-  await assert.rejects(loadHtcFanbeam(file.pathname), (e: unknown) => e instanceof MedfieldError && /'sinogram' and 'parameters'/.test(e.message));
+test('loadHtcFanbeam: a .mat without the HTC struct names what it expected', { skip: matFixtures().dir ? false : matFixtures().reason }, async () => {
+  const file = path.join(matFixtures().dir!, 'v5-plain.mat');
+  await assert.rejects(loadHtcFanbeam(file), (e: unknown) => e instanceof MedfieldError && /'sinogram' and 'parameters'/.test(e.message));
 });
