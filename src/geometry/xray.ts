@@ -158,3 +158,36 @@ export function xrayRays(geo: XrayGeometry, anglesRad: ArrayLike<number>): Float
   }
   return out;
 }
+
+/**
+ * Projects world point (x, y, z) into the detector of the view with `frame` (the inverse of
+ * pixelRay): writes
+ * [col, row, pixels per mm at the point] (fractional pixel coordinates as pixelRay's). False when
+ * the point is behind the source.
+ */
+export function projectPoint(geo: XrayGeometry, frame: Float64Array, x: number, y: number, z: number, out: Float64Array): boolean {
+  const eux = frame[6]!, euy = frame[7]!, euz = frame[8]!, evx = frame[9]!, evy = frame[10]!, evz = frame[11]!;
+  const dx0 = frame[3]!, dy0 = frame[4]!, dz0 = frame[5]!;
+  const [du, dv] = geo.dDetector;
+  let qx: number, qy: number, qz: number, mag: number;
+  if (geo.mode === 'cone') {
+    const nx = euy * evz - euz * evy, ny = euz * evx - eux * evz, nz = eux * evy - euy * evx;
+    const sx = frame[0]!, sy = frame[1]!, sz = frame[2]!;
+    const wx = x - sx, wy = y - sy, wz = z - sz;
+    const den = wx * nx + wy * ny + wz * nz;
+    if (Math.abs(den) < 1e-12) return false;
+    const t = ((dx0 - sx) * nx + (dy0 - sy) * ny + (dz0 - sz) * nz) / den;
+    if (!(t > 0)) return false;
+    qx = sx + t * wx - dx0; qy = sy + t * wy - dy0; qz = sz + t * wz - dz0;
+    mag = t;
+  } else {
+    qx = x - dx0; qy = y - dy0; qz = z - dz0;
+    mag = 1;
+  }
+  const u = qx * eux + qy * euy + qz * euz, v = qx * evx + qy * evy + qz * evz;
+  out[0] = u / du + (geo.nDetector[0] - 1) / 2;
+  out[1] = (geo.nDetector[1] - 1) / 2 - v / dv;
+  out[2] = mag / Math.min(du, dv);
+  return true;
+}
+

@@ -5,4 +5,4 @@ export * from './registry.js';
 export * from './volume-fit-task.js';
 export * from './metrics-log.js';
 export * from './attenuation-task.js';
-export { createRadianceTask, resolveRadianceTaskConfig, radianceTaskSchema, RADIANCE_TASK_PRESETS, projectPoint, type RadianceTaskConfig, type RadianceTaskConfigInput, type RadianceDataset, type RadianceTrainTask } from './radiance-task.js';
+export { createRadianceTask, resolveRadianceTaskConfig, radianceTaskSchema, RADIANCE_TASK_PRESETS, type RadianceTaskConfig, type RadianceTaskConfigInput, type RadianceDataset, type RadianceTrainTask } from './radiance-task.js';

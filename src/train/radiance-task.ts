@@ -16,78 +16,21 @@
  * Lref; sigma / Lref is per mm; in line mode the normalised target is sum sigma delta, so
  * sigma x targetNorm / Lref is the volume value per mm).
  */
-import { z } from 'zod';
 import { MedfieldError } from '../core/errors.js';
 import { createRng, type Rng } from '../core/rng.js';
 import type { Backend } from '../engine/backend.js';
 import type { FieldConfigInput } from '../engine/config.js';
 import { gridAabb, gridOriginMm, type GridFields } from '../geometry/grid.js';
 import { rayAabb } from '../geometry/ray-box.js';
-import { pixelRay, validateXrayGeometry, viewFrame, type XrayGeometry } from '../geometry/xray.js';
+import { pixelRay, projectPoint, validateXrayGeometry, viewFrame, type XrayGeometry } from '../geometry/xray.js';
 import type { DatasetMeta } from '../io/dataset.js';
-import { densitySchema, RadianceField, RADIANCE_FIELD_PRESET_NAMES, type RadianceFieldPreset } from '../field/radiance.js';
+import { RadianceField, type RadianceFieldPreset } from '../field/radiance.js';
 import { bilinearPixel, carveVisualHull, hierarchicalSamples, occupiedSegment, type OccupancyGrid, intervalDeltas, mergeSorted, patchPixels, stratifiedSamples } from '../render/samplers.js';
 import { compositeEa, compositeEaBackward, compositeLine, compositeLineBackward } from '../render/volume-render.js';
 import type { TaskStepResult, TrainTask } from './task.js';
+import { resolveRadianceTaskConfig, type RadianceTaskConfig, type RadianceTaskConfigInput } from './radiance-config.js';
 
-const int = z.number().int();
-
-export const radianceTaskSchema = z.strictObject({
-  /** A radiance field preset name or a full engine field config with 2 raw outputs. */
-  field: z.union([z.enum(RADIANCE_FIELD_PRESET_NAMES as [RadianceFieldPreset, ...RadianceFieldPreset[]]),
-    z.custom<FieldConfigInput>((v) => typeof v === 'object' && v !== null, { message: 'expected a preset name or a field config object' })]).default('hash'),
-  density: densitySchema.prefault({}),
-  /** 'auto': 'ea' for radiance datasets, 'line' for line-integral datasets. */
-  rendering: z.enum(['auto', 'ea', 'line']).default('auto'),
-  /** Rays per training step. */
-  raysPerStep: int.min(1).max(1 << 16).default(1024),
-  samples: z.strictObject({
-    /** Stratified samples per ray inside the box. */
-    coarse: int.min(2).max(1024).default(64),
-    /** Hierarchical (importance) samples per ray from the coarse weights; 0 = off. */
-    fine: int.min(0).max(1024).default(64),
-  }).prefault({}),
-  sampler: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('random') }),
-    z.strictObject({
-      kind: z.literal('patch'),
-      /** GRAF patch side K (K x K rays per patch; raysPerStep / K^2 patches per step, at least 1). */
-      size: int.min(2).max(256).default(16),
-      minScale: z.number().gt(0).max(1).default(0.25),
-      maxScale: z.number().gt(0).max(1).default(1),
-    }),
-  ]).prefault({ kind: 'random' }),
-  /** Base learning rate (the trainer's lrScale multiplies it); default: the field config's. */
-  lr: z.number().positive().optional(),
-  loss: z.enum(['mse', 'l1']).default('mse'),
-  /** What sampleGrid returns: sigma per mm, or the radiance c. */
-  volumeQuantity: z.enum(['density', 'radiance']).default('density'),
-  /**
-   * Visual hull of the training views (space carving on a res^3 grid): samples are placed only
-   * on the part of each ray between the first and last occupied cells; rays missing the hull
-   * render 0. threshold: fraction of the largest training value below which a pixel is empty.
-   */
-  hull: z.strictObject({
-    enabled: z.boolean().default(true),
-    resolution: int.min(2).max(256).default(64),
-    threshold: z.number().min(0).max(1).default(1e-3),
-  }).prefault({}),
-  /** Rays per chunk when rendering (bounded by the batch the field was sized for). */
-  renderChunkRays: int.min(1).default(4096),
-  seed: int.default(0),
-});
-export type RadianceTaskConfig = z.infer<typeof radianceTaskSchema>;
-export type RadianceTaskConfigInput = z.input<typeof radianceTaskSchema>;
-
-/** Task presets (a preset name stands for { field: name }). */
-export const RADIANCE_TASK_PRESETS: Record<RadianceFieldPreset, RadianceTaskConfigInput> = {
-  // 48 stratified samples, no hierarchical pass: with the visual hull the segment is the head
-  // only; on BraTS (3 min) 43.1 dB vs 42.8 with 32 + 32 and 39.4 with 64 + 64 (docs/neural-views.md)
-  hash: { field: 'hash', samples: { coarse: 48, fine: 0 } },
-  'hash-small': { field: 'hash-small', raysPerStep: 256, samples: { coarse: 24, fine: 16 } },
-  nerf: { field: 'nerf', raysPerStep: 512, samples: { coarse: 48, fine: 32 } },
-  dense: { field: 'dense', samples: { coarse: 96, fine: 0 } },
-};
+export * from './radiance-config.js';
 
 /** What the radiance task reads from a dataset (plain data, e.g. loadDataset or simulateProtocol). */
 export interface RadianceDataset {
@@ -96,22 +39,6 @@ export interface RadianceDataset {
   anglesRad: ArrayLike<number>;
   /** Float32 [views, rows, cols]. */
   projections: Float32Array;
-}
-
-export function resolveRadianceTaskConfig(input: RadianceTaskConfigInput | RadianceFieldPreset = {}): RadianceTaskConfig {
-  let raw: unknown = input;
-  if (typeof input === 'string') {
-    const p = RADIANCE_TASK_PRESETS[input];
-    if (!p) throw new MedfieldError('bad-option', 'preset', `unknown radiance preset '${input}'; expected one of ${Object.keys(RADIANCE_TASK_PRESETS).join(', ')}`);
-    raw = structuredClone(p);
-  }
-  const r = radianceTaskSchema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const keys = issue.code === 'unrecognized_keys' ? ` ${issue.keys.join(', ')}` : '';
-    throw new MedfieldError('bad-option', `radiance config ${issue.path.map(String).join('.') || '(root)'}${keys}`, issue.message);
-  }
-  return r.data;
 }
 
 /** The radiance task: a TrainTask plus its visual hull. */
@@ -126,37 +53,6 @@ export interface RadianceTrainTask extends TrainTask {
  */
 export function createRadianceTask(dataset: RadianceDataset, configInput: RadianceTaskConfigInput | RadianceFieldPreset, backend: Backend): RadianceTrainTask {
   return new RadianceTask(dataset, resolveRadianceTaskConfig(configInput), backend);
-}
-
-/**
- * Projects world point (x, y, z) into the detector of the view with `frame`: writes
- * [col, row, pixels per mm at the point] (fractional pixel coordinates as pixelRay's). False when
- * the point is behind the source.
- */
-export function projectPoint(geo: XrayGeometry, frame: Float64Array, x: number, y: number, z: number, out: Float64Array): boolean {
-  const eux = frame[6]!, euy = frame[7]!, euz = frame[8]!, evx = frame[9]!, evy = frame[10]!, evz = frame[11]!;
-  const dx0 = frame[3]!, dy0 = frame[4]!, dz0 = frame[5]!;
-  const [du, dv] = geo.dDetector;
-  let qx: number, qy: number, qz: number, mag: number;
-  if (geo.mode === 'cone') {
-    const nx = euy * evz - euz * evy, ny = euz * evx - eux * evz, nz = eux * evy - euy * evx;
-    const sx = frame[0]!, sy = frame[1]!, sz = frame[2]!;
-    const wx = x - sx, wy = y - sy, wz = z - sz;
-    const den = wx * nx + wy * ny + wz * nz;
-    if (Math.abs(den) < 1e-12) return false;
-    const t = ((dx0 - sx) * nx + (dy0 - sy) * ny + (dz0 - sz) * nz) / den;
-    if (!(t > 0)) return false;
-    qx = sx + t * wx - dx0; qy = sy + t * wy - dy0; qz = sz + t * wz - dz0;
-    mag = t;
-  } else {
-    qx = x - dx0; qy = y - dy0; qz = z - dz0;
-    mag = 1;
-  }
-  const u = qx * eux + qy * euy + qz * euz, v = qx * evx + qy * evy + qz * evz;
-  out[0] = u / du + (geo.nDetector[0] - 1) / 2;
-  out[1] = (geo.nDetector[1] - 1) / 2 - v / dv;
-  out[2] = mag / Math.min(du, dv);
-  return true;
 }
 
 /** Visual hull of the given views of a dataset (see carveVisualHull); threshold in projection units. */

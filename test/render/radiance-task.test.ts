@@ -131,7 +131,7 @@ test('presets cover every field preset; bad configs throw MedfieldErrors naming 
 });
 
 test('projectPoint inverts pixelRay (cone and parallel)', async () => {
-  const { projectPoint } = await import('../../src/train/radiance-task.js');
+  const { projectPoint } = await import('../../src/geometry/xray.js');
   const { pixelRay, viewFrame } = await import('../../src/geometry/xray.js');
   const ds = await tinyViews72('ea');
   for (const mode of ['cone', 'parallel'] as const) {
