@@ -9,10 +9,11 @@ export {
   checkRampFilterOptions, windowValue, rampKernel, createRampFilter, filterRows,
 } from './filters.js';
 export {
-  type FdkOptions, type FdkPlan, type ScanQuadrature, type FilterScratch,
-  fdk, fbp, planFdk, scanQuadrature, parkerWeight, filteredViewSize, createFilterScratch,
+  type FdkOptions, type FdkPlan, type FilterScratch,
+  fdk, fbp, planFdk, filteredViewSize, createFilterScratch,
   filterProjections, backprojectSlab, reconstructFiltered,
 } from './fdk.js';
+export { type ScanQuadrature, scanQuadrature, parkerWeight } from './scan-weights.js';
 export {
   type IterationCallback, type TvStepOptions, type SirtOptions, type OsSartOptions, type CglsOptions,
   type IterativeResult, type TvDenoiseOptions,
