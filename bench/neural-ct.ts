@@ -16,18 +16,12 @@ import { existsSync } from 'node:fs';
 import { psnr, ssim3d } from '../src/metrics/index.js';
 import { gridVolume } from '../src/geometry/grid.js';
 import { protocolDefaults, type ProtocolName } from '../src/physics/protocols.js';
-import { createThreadedProjector } from '../src/platform/physics-pool.js';
 import { createEnginePool } from '../src/platform/engine-pool.js';
 import { reconstructDataset } from '../src/platform/reconstruct.js';
-import { simulateProtocol } from '../src/platform/simulate.js';
-import { loadVolume } from '../src/platform/volume-io.js';
+import { arg, setupCtBench } from './ct-setup.js';
 import { ATTENUATION_PRESETS, resolveAttenuationConfig, type AttenuationConfigInput } from '../src/field/attenuation.js';
 import { createAttenuationTask } from '../src/train/attenuation-task.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 const json = process.argv.includes('--json');
 const protocol = arg('--protocol', 'ct-50') as ProtocolName;
 const input = arg('--input', '../shared/data/totalseg-ct/example_ct.nii.gz');
@@ -68,20 +62,9 @@ async function main(): Promise<void> {
   const configInput = deepMerge(structuredClone(base) as Record<string, unknown>, overrides) as AttenuationConfigInput;
   resolveAttenuationConfig(configInput);
   const p = { ...protocolDefaults(protocol), size };
-  const { volume } = await loadVolume(input);
-  let t0 = performance.now();
-  const sim = await simulateProtocol(volume, p, { threads });
-  const simSeconds = (performance.now() - t0) / 1000;
-  const testIds = Int32Array.from(sim.meta.splits.test);
+  const { sim, simSeconds, ds, testIds, testOp, trueTest, testRange } = await setupCtBench(input, p, threads);
   const [, nv, nu] = sim.meta.projections.shape;
-  const vs = nv * nu;
-  const ds = { meta: sim.meta, geometry: sim.geometry, anglesRad: sim.anglesRad, projections: sim.projections };
-  const testAngles = Float64Array.from(testIds, (i) => sim.anglesRad[i]!);
-  const testOp = await createThreadedProjector(sim.geometry, testAngles, { method: 'siddon', threads });
-  const trueTest = new Float32Array(testIds.length * vs);
-  await testOp.forward(sim.groundTruth.data, trueTest);
-  let testRange = 0;
-  for (let i = 0; i < trueTest.length; i++) if (trueTest[i]! > testRange) testRange = trueTest[i]!;
+  let t0 = performance.now();
   const gt = sim.groundTruth;
   log(`${protocol} on ${input}: ${sim.meta.splits.train.length} train views, ${testIds.length} test, grid ${sim.geometry.nVoxel.join('x')} at ${sim.geometry.dVoxel[0].toFixed(3)} mm, detector ${nv}x${nu}, I0 ${p.I0}; simulated in ${simSeconds.toFixed(1)} s`);
   log('3D: data range 1 (ground truth normalised to [0,1]); 2D: test projections (Siddon of the volume), data range ' + testRange.toFixed(3));
