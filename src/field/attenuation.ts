@@ -73,6 +73,17 @@ export const attenuationConfigSchema = z.strictObject({
    * MLP, where that is exactly the constraint; SART's `nonneg` does the same to its volume).
    */
   nonNegative: z.boolean().default(false),
+  /** Pixel loss on the line integrals: 'mse' (the Gaussian/Poisson-noise estimator) or 'l1' (robust to outlier pixels). */
+  loss: z.enum(['mse', 'l1']).default('mse'),
+  /**
+   * SSIM term on detector patches, weight * (1 - mean SSIM) added to the loss (src/train/losses.ts;
+   * data range = the largest training line integral). With weight > 0 the training rays are
+   * floor(raysPerStep / patchSize^2) (at least 1) blocks of patchSize x patchSize neighbouring pixels.
+   */
+  ssim: z.strictObject({
+    weight: z.number().min(0).default(0),
+    patchSize: int.min(2).max(64).default(8),
+  }).prefault({}),
   /** Clamp mu >= 0 in sampleGrid (attenuation is non-negative). */
   clampNonNegative: z.boolean().default(true),
   /** Seed of the ray sampler. */

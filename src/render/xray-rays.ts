@@ -168,6 +168,36 @@ export function sampleTrainingRays(
   }
 }
 
+/**
+ * Fills the batch with `nPatches` K x K blocks of neighbouring detector pixels (unit pixel stride,
+ * row-major inside a block, blocks one after another), each on a random training view at a random
+ * position inside the detector: the rays of patch-based losses (SSIM). Needs K <= both detector
+ * sides; stops early (whole patches only) when the batch is full.
+ */
+export function samplePatchRays(
+  b: XrayRayBatch, geo: XrayGeometry, frames: Float64Array, views: Int32Array, nPatches: number, K: number, stepMm: number,
+  map: UnitMap, scratch: RayScratch, rng: Rng,
+): number {
+  const nu = geo.nDetector[0], nv = geo.nDetector[1];
+  b.nRays = 0; b.nSamples = 0; b.rayStart[0] = 0;
+  for (let p = 0; p < nPatches; p++) {
+    const v = views[rng.int(views.length)]!;
+    const r0 = rng.int(nv - K + 1), c0 = rng.int(nu - K + 1);
+    const frame = frames.subarray(15 * v, 15 * v + 15);
+    const mark = b.nRays, markS = b.nSamples;
+    for (let i = 0; i < K; i++) {
+      for (let j = 0; j < K; j++) {
+        const row = r0 + i, col = c0 + j;
+        if (!appendPixelRay(b, geo, frame, row, col, stepMm, map, scratch, rng, v * nu * nv + row * nu + col)) {
+          b.nRays = mark; b.nSamples = markS;
+          return p;
+        }
+      }
+    }
+  }
+  return nPatches;
+}
+
 /** L_r = sum_{i in ray r} mu_i dt_i for each ray of the batch (mu: one value per sample). */
 export function lineIntegralForward(b: XrayRayBatch, mu: ArrayLike<number>, out: Float64Array): void {
   const st = b.rayStart, dt = b.dt;

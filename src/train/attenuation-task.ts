@@ -19,8 +19,9 @@ import {
 } from '../field/attenuation.js';
 import {
   appendPixelRay, createRayBatch, createRayScratch, lineIntegralBackward, lineIntegralForward, maxSamplesPerRay,
-  sampleTrainingRays, unitMapOfGrid, viewFrames, type RayScratch, type UnitMap, type XrayRayBatch,
+  samplePatchRays, sampleTrainingRays, unitMapOfGrid, viewFrames, type RayScratch, type UnitMap, type XrayRayBatch,
 } from '../render/xray-rays.js';
+import { patchSsimLoss, pixelLoss } from './losses.js';
 import type { TaskStepResult, TrainTask } from './task.js';
 
 /** The dataset as plain data (a src/platform/dataset.ts Dataset fits). */
@@ -74,7 +75,12 @@ export function createAttenuationTask(dataset: AttenuationDataset, configInput: 
   const stepMm = cfg.stepVoxels * minVoxel;
   const renderStepMm = cfg.renderStepVoxels * minVoxel;
 
-  const trainMax = cfg.raysPerStep * maxSamplesPerRay(grid, stepMm);
+  const K = cfg.ssim.patchSize, K2 = K * K;
+  const usePatches = cfg.ssim.weight > 0;
+  if (usePatches && (K > nu || K > nv)) throw new MedfieldError('bad-option', 'attenuation config ssim.patchSize', `expected a patch side <= the detector (${nu} x ${nv}), got ${K}`);
+  const nPatches = usePatches ? Math.max(1, Math.floor(cfg.raysPerStep / K2)) : 0;
+  const trainRays = usePatches ? Math.max(cfg.raysPerStep, K2) : cfg.raysPerStep;
+  const trainMax = trainRays * maxSamplesPerRay(grid, stepMm);
   const renderMax = Math.max(65536, 64 * maxSamplesPerRay(grid, renderStepMm));
   const tvMax = cfg.tv.weight > 0 && cfg.tv.mode === 'points' ? 4 * cfg.tv.points : 0;
   const warmMax = cfg.warmStart.kind !== 'none' ? cfg.warmStart.pointsPerStep : 0;
@@ -85,13 +91,14 @@ export function createAttenuationTask(dataset: AttenuationDataset, configInput: 
   const map: UnitMap = unitMapOfGrid(grid);
   const frames = viewFrames(geo, angles);
   const scratch: RayScratch = createRayScratch(grid);
-  const batch: XrayRayBatch = createRayBatch(cfg.raysPerStep, trainMax);
+  const batch: XrayRayBatch = createRayBatch(trainRays, trainMax);
   const renderBatch = createRayBatch(Math.max(64, Math.floor(renderMax / 8)), renderMax);
   const rng: Rng = createRng(cfg.seed);
   const mu = new Float32Array(maxBatch);
   const dmu = new Float32Array(maxBatch);
-  const pred = new Float64Array(Math.max(cfg.raysPerStep, renderBatch.maxRays));
-  const dpred = new Float64Array(cfg.raysPerStep);
+  const pred = new Float64Array(Math.max(trainRays, renderBatch.maxRays));
+  const dpred = new Float64Array(trainRays);
+  const target = new Float64Array(trainRays);
   const tvX = new Float32Array(tvMax * 3);
   const lr0 = fieldCfg.optimizer.lr;
 
@@ -147,29 +154,27 @@ export function createAttenuationTask(dataset: AttenuationDataset, configInput: 
     warmStart: warm,
     step(stepIndex: number, lrScale: number): TaskStepResult {
       if (cfg.coarseToFine) field.setTrainableLevels(Math.floor(stepIndex / cfg.coarseToFine.stepsPerLevel));
-      sampleTrainingRays(batch, geo, frames, train, cfg.raysPerStep, stepMm, map, scratch, rng);
+      let patches = 0;
+      if (usePatches) patches = samplePatchRays(batch, geo, frames, train, nPatches, K, stepMm, map, scratch, rng);
+      else sampleTrainingRays(batch, geo, frames, train, cfg.raysPerStep, stepMm, map, scratch, rng);
       const nR = batch.nRays, nS = batch.nSamples;
       if (nS > 0) field.forward(batch.points, nS, mu);
       lineIntegralForward(batch, mu, pred);
-      let sse = 0;
-      for (let r = 0; r < nR; r++) {
-        const e = pred[r]! - proj[batch.pixel[r]!]!;
-        sse += e * e;
-        dpred[r] = (2 * e) / nR;
-      }
-      const loss = sse / nR;
+      for (let r = 0; r < nR; r++) target[r] = proj[batch.pixel[r]!]!;
+      const { loss, mse } = pixelLoss(cfg.loss, pred, target, nR, dpred);
       if (!Number.isFinite(loss)) throw new MedfieldError('bad-data', 'attenuation loss', `loss is ${loss} at step ${stepIndex} (NaN/Inf in the field or the projections)`);
+      let totalLoss = loss;
+      if (patches > 0) totalLoss += cfg.ssim.weight * (1 - patchSsimLoss(pred, target, patches, K2, task.viewDataRange, cfg.ssim.weight, dpred));
       if (nS > 0) {
         lineIntegralBackward(batch, dpred, dmu);
         field.backward(dmu, nS);
       }
-      let totalLoss = loss;
       if (cfg.tv.weight > 0 && stepIndex % cfg.tv.every === 0) {
         totalLoss += cfg.tv.mode === 'grid' ? gridTvStep(field, cfg.tv.weight, cfg.tv.epsilon) : tvStep(field, cfg, grid, map, rng, tvX, mu, dmu);
       }
       field.model.optimizer.step(lr0 * lrScale);
       if (cfg.nonNegative) for (const p of field.model.params) { const d = p.data; for (let i = 0; i < d.length; i++) if (d[i]! < 0) d[i] = 0; }
-      const psnr = 10 * Math.log10((task.viewDataRange * task.viewDataRange) / Math.max(loss, 1e-30));
+      const psnr = 10 * Math.log10((task.viewDataRange * task.viewDataRange) / Math.max(mse, 1e-30));
       return { loss, totalLoss, psnr };
     },
     renderViews(viewIndices: readonly number[]): Float32Array {

@@ -37,6 +37,12 @@ export const radianceTaskSchema = z.strictObject({
   /** Base learning rate (the trainer's lrScale multiplies it); default: the field config's. */
   lr: z.number().positive().optional(),
   loss: z.enum(['mse', 'l1']).default('mse'),
+  /**
+   * SSIM term weight * (1 - mean SSIM) over the patches of the 'patch' sampler (one uniform SSIM
+   * window per K x K patch, src/train/losses.ts; data range = the training views' max). Needs
+   * sampler.kind 'patch'.
+   */
+  ssim: z.strictObject({ weight: z.number().min(0).default(0) }).prefault({}),
   /** What sampleGrid returns: sigma per mm, or the radiance c. */
   volumeQuantity: z.enum(['density', 'radiance']).default('density'),
   /**
@@ -78,6 +84,9 @@ export function resolveRadianceTaskConfig(input: RadianceTaskConfigInput | Radia
     const issue = r.error.issues[0]!;
     const keys = issue.code === 'unrecognized_keys' ? ` ${issue.keys.join(', ')}` : '';
     throw new MedfieldError('bad-option', `radiance config ${issue.path.map(String).join('.') || '(root)'}${keys}`, issue.message);
+  }
+  if (r.data.ssim.weight > 0 && r.data.sampler.kind !== 'patch') {
+    throw new MedfieldError('bad-option', 'radiance config ssim.weight', "the SSIM term works on patches: set sampler.kind 'patch' (or ssim.weight 0)");
   }
   return r.data;
 }

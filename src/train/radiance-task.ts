@@ -25,6 +25,7 @@ import { rayAabb } from '../geometry/ray-box.js';
 import { pixelRay, projectPoint, validateXrayGeometry, viewFrame, type XrayGeometry } from '../geometry/xray.js';
 import type { DatasetMeta } from '../io/dataset.js';
 import { RadianceField, type RadianceFieldPreset } from '../field/radiance.js';
+import { patchSsimLoss, pixelLoss } from './losses.js';
 import { bilinearPixel, carveVisualHull, hierarchicalSamples, occupiedSegment, type OccupancyGrid, intervalDeltas, mergeSorted, patchPixels, stratifiedSamples } from '../render/samplers.js';
 import { compositeEa, compositeEaBackward, compositeLine, compositeLineBackward } from '../render/volume-render.js';
 import type { TaskStepResult, TrainTask } from './task.js';
@@ -297,24 +298,21 @@ class RadianceTask implements RadianceTrainTask {
     this.sampleBatch();
     this.placeSamples(B, this.rng);
     this.renderPrepared(B);
-    let se = 0, ae = 0;
-    const l1 = this.cfg.loss === 'l1';
-    for (let b = 0; b < B; b++) {
-      const d = this.pred[b]! - this.target[b]!;
-      se += d * d; ae += Math.abs(d);
-      this.dLdC[b] = l1 ? (d > 0 ? 1 : d < 0 ? -1 : 0) / B : (2 * d) / B;
+    const { loss, mse } = pixelLoss(this.cfg.loss, this.pred, this.target, B, this.dLdC);
+    let totalLoss = loss;
+    const range = this.viewDataRange / this.targetNorm;
+    if (this.cfg.ssim.weight > 0 && this.cfg.sampler.kind === 'patch') {
+      const K2 = this.cfg.sampler.size * this.cfg.sampler.size;
+      totalLoss += this.cfg.ssim.weight * (1 - patchSsimLoss(this.pred, this.target, Math.floor(B / K2), K2, range, this.cfg.ssim.weight, this.dLdC));
     }
-    const mse = se / B;
-    const loss = l1 ? ae / B : mse;
-    if (!Number.isFinite(loss)) throw new MedfieldError('bad-data', 'radiance loss', `loss is ${loss} (NaN/Inf in the field or the targets)`);
+    if (!Number.isFinite(totalLoss)) throw new MedfieldError('bad-data', 'radiance loss', `loss is ${loss} (NaN/Inf in the field or the targets)`);
     if (this.mode === 'ea') compositeEaBackward(this.sigma, this.c, this.delta, B, S, this.dLdC, this.dSigma, this.dC);
     else { compositeLineBackward(this.delta, B, S, this.lineScale, this.dLdC, this.dSigma); this.dC.fill(0, 0, B * S); }
     this.field.backward(this.dSigma, this.dC);
     this.field.model.optimizer.step(this.baseLr * lrScale);
     // PSNR in dataset units: normalised mse x norm^2 over range^2
-    const range = this.viewDataRange / this.targetNorm;
     const psnr = mse > 0 ? 10 * Math.log10((range * range) / mse) : Infinity;
-    return { loss, psnr };
+    return { loss, totalLoss, psnr };
   }
 
   renderViews(viewIndices: readonly number[]): Float32Array {

@@ -107,8 +107,11 @@ for (const preset of Object.keys(RADIANCE_TASK_PRESETS)) {
     try {
       const task = createRadianceTask(ds, { ...RADIANCE_TASK_PRESETS[preset as 'hash'], raysPerStep: 64 }, be);
       for (let i = 0; i < 2; i++) assert.ok(Number.isFinite(task.step(i, 1).loss));
-      const patch = createRadianceTask(ds, { ...RADIANCE_TASK_PRESETS[preset as 'hash'], raysPerStep: 64, sampler: { kind: 'patch', size: 8 } }, be);
-      for (let i = 0; i < 2; i++) assert.ok(Number.isFinite(patch.step(i, 0.5).loss));
+      const patch = createRadianceTask(ds, { ...RADIANCE_TASK_PRESETS[preset as 'hash'], raysPerStep: 64, sampler: { kind: 'patch', size: 8 }, loss: 'l1', ssim: { weight: 0.2 } }, be);
+      for (let i = 0; i < 2; i++) {
+        const r = patch.step(i, 0.5);
+        assert.ok(Number.isFinite(r.loss) && r.totalLoss! > r.loss, `L1 ${r.loss} + SSIM term -> ${r.totalLoss}`);
+      }
       assert.ok(task.params().length > 0);
       assert.ok(task.optimizers().field);
       assert.ok(task.rngs().rays);
@@ -126,6 +129,7 @@ test('presets cover every field preset; bad configs throw MedfieldErrors naming 
     assert.throws(() => createRadianceTask(ds, 'nope' as never, be), (e: unknown) => e instanceof MedfieldError && /preset/.test(e.message));
     assert.throws(() => createRadianceTask(ds, { field: { encoding: { kind: 'frequency' }, mlp: { outputDim: 1 } } }, be), (e: unknown) => e instanceof MedfieldError && /outputDim/.test(e.message));
     assert.throws(() => createRadianceTask(ds, { samples: { coarse: 1 } }, be), (e: unknown) => e instanceof MedfieldError && /samples\.coarse/.test(e.message));
+    assert.throws(() => createRadianceTask(ds, { ssim: { weight: 1 } }, be), (e: unknown) => e instanceof MedfieldError && /ssim\.weight/.test(e.message) && /patch/.test(e.message));
     assert.throws(() => createRadianceTask({ ...ds, meta: { ...ds.meta, splits: { train: [], test: [] } } }, 'hash-small', be), (e: unknown) => e instanceof MedfieldError && /train/.test(e.message));
   } finally { be.dispose(); }
 });
