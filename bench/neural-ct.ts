@@ -13,6 +13,7 @@
  * The neural wall time includes the warm start (FDK of the training views) when the preset uses one.
  */
 import { existsSync } from 'node:fs';
+import { deepMerge } from '../src/core/merge.js';
 import { psnr, ssim3d } from '../src/metrics/index.js';
 import { gridVolume } from '../src/geometry/grid.js';
 import { protocolDefaults, type ProtocolName } from '../src/physics/protocols.js';
@@ -39,16 +40,6 @@ const maxSteps = Number(arg('--steps', 'Infinity'));
 const renderOwn = !process.argv.includes('--no-render');
 /** --warm sart: warm-start from the SART volume of this run (config warmStart 'volume'); its time is added to the neural row. */
 const warmFrom = arg('--warm', 'preset');
-
-function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const cur = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)
-      ? deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
-  }
-  return out;
-}
 
 const log = (s: string): void => { if (json) process.stderr.write(s + '\n'); else console.log(s); };
 

@@ -13,11 +13,14 @@ import { createProgress } from '../src/platform/progress.js';
 import { parseTrainConfigFile, trainRun } from '../src/platform/run-folder.js';
 import { readVolume } from '../src/platform/volume-io.js';
 import { readDataset } from '../src/platform/dataset.js';
-import { action, emit, log, parseNumber, type GlobalOptions } from './common.js';
+import { deepMerge } from '../src/core/merge.js';
+import { action, emit, log, parseChoice, parseNumber, type GlobalOptions } from './common.js';
+import { DEFAULT_ATTENUATION_PRESET } from './tasks.js';
 
 interface TrainOpts {
   output: string; preset?: string; config?: string; task?: string; minutes?: number; steps?: number;
   resume?: boolean; threads?: number; evalEvery?: number; evalSeconds?: number; checkpointEvery?: number; baseline?: string[];
+  warm?: 'fdk' | 'sart' | 'none';
 }
 
 /** A compute backend: inline for 1 thread, else a worker pool. */
@@ -60,6 +63,7 @@ export function registerTrain(program: Command): void {
     .option('--checkpoint-every <n>', 'checkpoint every N steps', parseNumber('--checkpoint-every', { integer: true, min: 0 }))
     .option('--resume', 'continue the run in -o from its checkpoint')
     .option('--threads <n>', 'compute threads (default: up to 2)', parseNumber('--threads', { integer: true, min: 1, max: 256 }))
+    .option('--warm <kind>', "attenuation fields: warm start from 'fdk', 'sart' (warmStart.sartEpochs epochs of the training views) or 'none' (over the preset)", parseChoice('--warm', ['fdk', 'sart', 'none'] as const))
     .option('--baseline <vol...>', 'classical reconstructions (volume files on the dataset grid) for the report table')
     .action(action(async (dir: string, opts: TrainOpts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
@@ -77,6 +81,14 @@ export function registerTrain(program: Command): void {
       if (opts.evalEvery !== undefined) trainerConfig['evalEvery'] = opts.evalEvery;
       if (opts.checkpointEvery !== undefined) trainerConfig['checkpointEvery'] = opts.checkpointEvery;
       if (opts.evalSeconds !== undefined) trainerConfig['evalEverySeconds'] = opts.evalSeconds;
+      // --warm: one key over the preset (or over the config file's task); the default attenuation preset when neither is named
+      let warmPreset = opts.preset ?? file.preset;
+      let taskConfig = file.task;
+      if (opts.warm) {
+        if (opts.resume) throw new MedfieldError('bad-option', '--warm', 'a resumed run keeps its warm start; drop --warm');
+        if (!warmPreset && !taskConfig) warmPreset = DEFAULT_ATTENUATION_PRESET;
+        taskConfig = deepMerge(taskConfig ?? {}, { warmStart: { kind: opts.warm } });
+      }
       const baselines: ReportFigures[] = [];
       for (const b of opts.baseline ?? []) baselines.push(await baselineFigures(b, dir));
       const backend = await createBackend(opts.threads);
@@ -86,8 +98,8 @@ export function registerTrain(program: Command): void {
         const r = await trainRun({
           datasetDir: dir, runDir: opts.output, backend,
           ...(opts.task ?? file.kind ? { kind: opts.task ?? file.kind } : {}),
-          ...(opts.preset ?? file.preset ? { preset: opts.preset ?? file.preset } : {}),
-          ...(file.task ? { taskConfig: file.task } : {}),
+          ...(warmPreset ? { preset: warmPreset } : {}),
+          ...(taskConfig ? { taskConfig } : {}),
           trainerConfig,
           ...(opts.resume ? { resume: true } : {}),
           ...(opts.steps !== undefined ? { steps: opts.steps } : {}),

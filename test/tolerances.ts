@@ -188,3 +188,7 @@ export const DEMO_MIN_PSNR_DB = 18;
 
 /** Warm start by regression (hash grid 4 levels + MLP 16, 150 Adam steps of 2048 voxel centres) on the 12^3 blob: squared error / variance of the volume: measured 4e-5. */
 export const ATTEN_WARM_REGRESSION_REL = 1e-3;
+
+// --- warm starts through `medfield train --warm` ---
+/** 3D PSNR gain of a SART warm start over none after 3 steps on the tiny X-ray dataset (measured 16.1 vs 13.6 dB). */
+export const TRAIN_WARM_SART_GAIN_DB = 1;

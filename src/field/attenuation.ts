@@ -60,14 +60,18 @@ export const attenuationConfigSchema = z.strictObject({
   /**
    * Warm start: 'fdk' fits the field to the FDK reconstruction of the training views first (a
    * regression on grid points, or an exact copy when a dense level lies on the voxel centres);
-   * 'volume' fits it to a volume the caller passes (createAttenuationTask's initialVolume, e.g. SART).
+   * 'volume' fits it to a volume the caller passes (createAttenuationTask's initialVolume);
+   * 'sart' to `sartEpochs` epochs of SART of the training views, which the caller computes and
+   * passes as initialVolume (`medfield train` does; the task itself stays synchronous).
    */
   warmStart: z.strictObject({
-    kind: z.enum(['none', 'fdk', 'volume']).default('none'),
+    kind: z.enum(['none', 'fdk', 'sart', 'volume']).default('none'),
+    /** SART epochs of the 'sart' warm start. */
+    sartEpochs: int.min(1).max(1000).default(5),
     /** Regression steps (fields that cannot take the volume directly). */
     steps: int.min(0).default(300),
     pointsPerStep: int.min(1).default(32768),
-  }).default({ kind: 'none', steps: 300, pointsPerStep: 32768 }),
+  }).prefault({}),
   /**
    * Project onto mu >= 0 after every step by clamping the tables (a single dense level without an
    * MLP, where that is exactly the constraint; SART's `nonneg` does the same to its volume).

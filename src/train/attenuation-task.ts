@@ -104,7 +104,10 @@ export function createAttenuationTask(dataset: AttenuationDataset, configInput: 
 
   // --- warm start ---
   let warm: AttenuationTask['warmStart'] = { kind: 'none', mse: NaN };
-  if (cfg.warmStart.kind === 'volume' && !opts.initialVolume) throw new MedfieldError('bad-option', 'attenuation config warmStart.kind', "'volume' needs the initialVolume option");
+  if ((cfg.warmStart.kind === 'volume' || cfg.warmStart.kind === 'sart') && !opts.initialVolume) {
+    throw new MedfieldError('bad-option', 'attenuation config warmStart.kind', `'${cfg.warmStart.kind}' needs the initialVolume option`
+      + (cfg.warmStart.kind === 'sart' ? ' (SART of the training views, e.g. reconstructDataset(ds, { method: \'sart\', iterations: warmStart.sartEpochs }); medfield train computes it)' : ''));
+  }
   if (cfg.warmStart.kind !== 'none') {
     let vol = opts.initialVolume;
     if (vol && vol.length !== grid.nVoxel[0] * grid.nVoxel[1] * grid.nVoxel[2]) {

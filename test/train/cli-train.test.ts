@@ -11,7 +11,7 @@ import { loadVolume } from '../../src/platform/volume-io.js';
 import { decodeGif } from '../helpers/gif-decode.js';
 import { runTrainCli, spawnTrainCli } from '../helpers/train-cli.js';
 import { tinyXrayDataset } from '../helpers/train-dataset.js';
-import { TRAIN_RESUME_LOSS_REL, TRAIN_TINY_VIEW_MIN_PSNR_DB } from '../tolerances.js';
+import { TRAIN_RESUME_LOSS_REL, TRAIN_TINY_VIEW_MIN_PSNR_DB, TRAIN_WARM_SART_GAIN_DB } from '../tolerances.js';
 
 /** decodeNpy of a file (copied into a plain Uint8Array: decodeNpy's slice aliases a Node Buffer's pool). */
 const npyOf = (file: string) => decodeNpy(new Uint8Array(readFileSync(file)));
@@ -171,5 +171,24 @@ describe('medfield train / render / export (volume-fit task)', async () => {
     assert.ok(Math.abs(a.metrics.psnr3d - b.metrics.psnr3d) < 0.1);
     const mb = JSON.parse(readFileSync(path.join(runB, 'metrics.json'), 'utf8'));
     assert.deepEqual(mb.evaluations.map((e: { step: number }) => e.step), Array.from({ length: 15 }, (_, i) => 100 * (i + 1)));
+  });
+
+  test('--warm sart sets one key over the preset: SART of the training views warm-starts the attenuation field', () => {
+    const dir = tmp();
+    const run = path.join(dir, 'w');
+    const r = runTrainCli(['train', ds, '--warm', 'sart', '--steps', '3', '--eval-every', '3', '--threads', '1', '-o', run, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const c = JSON.parse(readFileSync(path.join(run, 'config.resolved.json'), 'utf8'));
+    assert.equal(c.taskOptions.preset, 'dense-fdk-tv');
+    assert.equal(c.task.warmStart.kind, 'sart');
+    assert.equal(c.task.tv.weight, 120, 'the rest of the preset is kept');
+    // a SART start is a reconstruction already: better than an empty field after 3 steps
+    const j = r.json as { metrics: { psnr3d: number } };
+    const cold = runTrainCli(['train', ds, '--warm', 'none', '--steps', '3', '--eval-every', '3', '--threads', '1', '-o', path.join(dir, 'n'), '--json']);
+    assert.equal(cold.code, 0, cold.stderr);
+    assert.ok(j.metrics.psnr3d > (cold.json as { metrics: { psnr3d: number } }).metrics.psnr3d + TRAIN_WARM_SART_GAIN_DB, `sart ${j.metrics.psnr3d} vs none ${(cold.json as { metrics: { psnr3d: number } }).metrics.psnr3d}`);
+    const bad = runTrainCli(['train', ds, '--warm', 'sirt', '--steps', '3', '-o', path.join(dir, 'x')]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--warm/);
   });
 });
