@@ -38,7 +38,7 @@ const size = Number(arg('--size', '128'));
 const maxSteps = Number(arg('--steps', 'Infinity'));
 /** --no-render: skip the field's own renders of the test views (slow for hash-grid presets). */
 const renderOwn = !process.argv.includes('--no-render');
-/** --warm sart: warm-start from the SART volume of this run (config warmStart 'volume'); its time is added to the neural row. */
+/** --warm sart: warm-start from the SART volume of this run (config warmStart 'sart'); its time is added to the neural row. */
 const warmFrom = arg('--warm', 'preset');
 
 const log = (s: string): void => { if (json) process.stderr.write(s + '\n'); else console.log(s); };
@@ -83,21 +83,27 @@ async function main(): Promise<void> {
     sartSeconds = (performance.now() - t0) / 1000;
     if (classical) await report(`sart-${sartIterations}`, sartVol, sartSeconds);
   }
-  if (warmFrom === 'sart') (configInput as { warmStart?: unknown }).warmStart = { kind: 'volume' };
+  if (warmFrom === 'sart') (configInput as { warmStart?: Record<string, unknown> }).warmStart = { ...((configInput as { warmStart?: Record<string, unknown> }).warmStart ?? {}), kind: 'sart' };
 
   const backend = await createEnginePool({ threads });
   const cfg = resolveAttenuationConfig(configInput);
+  if (cfg.warmStart.kind === 'sart' && !sartVol) {
+    t0 = performance.now();
+    sartVol = (await reconstructDataset(ds, { method: 'sart', iterations: cfg.warmStart.sartEpochs, threads })).data;
+    sartSeconds = (performance.now() - t0) / 1000;
+  }
   t0 = performance.now();
-  const initialVolume = cfg.warmStart.kind === 'fdk' ? fdkVol.data : cfg.warmStart.kind === 'volume' ? sartVol : undefined;
+  const initialVolume = cfg.warmStart.kind === 'fdk' ? fdkVol.data : cfg.warmStart.kind === 'sart' ? sartVol : undefined;
   const task = createAttenuationTask(ds, configInput, backend, initialVolume ? { initialVolume } : {});
-  const warmSeconds = (performance.now() - t0) / 1000 + (cfg.warmStart.kind === 'fdk' ? fdkSeconds : cfg.warmStart.kind === 'volume' ? sartSeconds : 0);
+  const warmSeconds = (performance.now() - t0) / 1000 + (cfg.warmStart.kind === 'fdk' ? fdkSeconds : cfg.warmStart.kind === 'sart' ? sartSeconds : 0);
   const budget = minutes * 60;
   const curve: { step: number; seconds: number; psnr3d: number; loss: number }[] = [];
   let step = 0, lossAcc = 0, lossN = 0, nextEval = evalEvery, evalSeconds = 0;
   const trainStart = performance.now();
   const elapsed = (): number => (performance.now() - trainStart) / 1000 - evalSeconds + warmSeconds;
   while (elapsed() < budget && step < maxSteps) {
-    const frac = Math.min(1, elapsed() / budget);
+    // the learning-rate decay runs over the step budget when one is given (contention-proof lever runs), else over the time budget
+    const frac = Number.isFinite(maxSteps) ? step / maxSteps : Math.min(1, elapsed() / budget);
     const r = task.step(step, lrFinal ** frac);
     lossAcc += r.loss; lossN++;
     step++;
