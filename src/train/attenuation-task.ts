@@ -274,22 +274,44 @@ export function gridTvStep(field: AttenuationField, weight: number, epsilon: num
     const r1 = Math.round(Math.cbrt(nv)), r2 = r1 * r1;
     const c = (weight / nv) * s;
     let tv = 0;
+    // rows split so the inner loop over x has no branches (all three neighbours exist there)
     for (let z = 0; z < r1; z++) {
+      const hz = z + 1 < r1;
       for (let y = 0; y < r1; y++) {
-        let i = r1 * (y + r1 * z);
-        for (let x = 0; x < r1; x++, i++) {
-          const t0 = T[i]!;
-          const gx = x + 1 < r1 ? s * (T[i + 1]! - t0) : 0;
-          const gy = y + 1 < r1 ? s * (T[i + r1]! - t0) : 0;
-          const gz = z + 1 < r1 ? s * (T[i + r2]! - t0) : 0;
-          const n = Math.sqrt(eps2 + gx * gx + gy * gy + gz * gz);
-          tv += n;
-          const k = c / n;
-          if (gx !== 0) G[i + 1] += k * gx;
-          if (gy !== 0) G[i + r1] += k * gy;
-          if (gz !== 0) G[i + r2] += k * gz;
-          G[i] -= k * (gx + gy + gz);
+        const hy = y + 1 < r1;
+        const row = r1 * (y + r1 * z), end = row + r1 - 1;
+        if (hy && hz) {
+          for (let i = row; i < end; i++) {
+            const t0 = T[i]!;
+            const gx = s * (T[i + 1]! - t0), gy = s * (T[i + r1]! - t0), gz = s * (T[i + r2]! - t0);
+            const n = Math.sqrt(eps2 + gx * gx + gy * gy + gz * gz);
+            tv += n;
+            const k = c / n;
+            G[i + 1] += k * gx; G[i + r1] += k * gy; G[i + r2] += k * gz;
+            G[i] -= k * (gx + gy + gz);
+          }
+        } else {
+          for (let i = row; i < end; i++) {
+            const t0 = T[i]!;
+            const gx = s * (T[i + 1]! - t0), gy = hy ? s * (T[i + r1]! - t0) : 0, gz = hz ? s * (T[i + r2]! - t0) : 0;
+            const n = Math.sqrt(eps2 + gx * gx + gy * gy + gz * gz);
+            tv += n;
+            const k = c / n;
+            G[i + 1] += k * gx;
+            if (hy) G[i + r1] += k * gy;
+            if (hz) G[i + r2] += k * gz;
+            G[i] -= k * (gx + gy + gz);
+          }
         }
+        // the last vertex of the row has no +x neighbour
+        const t0 = T[end]!;
+        const gy = hy ? s * (T[end + r1]! - t0) : 0, gz = hz ? s * (T[end + r2]! - t0) : 0;
+        const n = Math.sqrt(eps2 + gy * gy + gz * gz);
+        tv += n;
+        const k = c / n;
+        if (hy) G[end + r1] += k * gy;
+        if (hz) G[end + r2] += k * gz;
+        G[end] -= k * (gy + gz);
       }
     }
     p.touched?.fill(1);
