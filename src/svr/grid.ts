@@ -127,3 +127,32 @@ export function svrGrid(stacks: readonly SliceStack[], opts: SvrGridOptions = {}
   }
   return { data: new Float32Array(n), dims, spacingMm: [h, h, h], originMm, direction: dir };
 }
+
+/** A mask looked up (nearest voxel) at the centres of `grid`'s voxels: 1 inside, 0 outside or beyond the mask's grid. */
+export function maskOnGrid(mask: Volume, grid: Volume): Uint8Array {
+  const [gx, gy, gz] = grid.dims;
+  const [mx, my, mz] = mask.dims;
+  const out = new Uint8Array(gx * gy * gz);
+  // grid index -> mask index is affine: m = Mi^-1 (G g + og - om), with G = direction diag(spacing)
+  const inv = invert3(mask.direction);
+  const A = new Float64Array(9), b = new Float64Array(3);
+  for (let r = 0; r < 3; r++) {
+    for (let c = 0; c < 3; c++) {
+      let x = 0;
+      for (let q = 0; q < 3; q++) x += inv[3 * r + q]! * grid.direction[3 * q + c]! * grid.spacingMm[c]!;
+      A[3 * r + c] = x / mask.spacingMm[r]!;
+    }
+    let y = 0;
+    for (let q = 0; q < 3; q++) y += inv[3 * r + q]! * (grid.originMm[q]! - mask.originMm[q]!);
+    b[r] = y / mask.spacingMm[r]!;
+  }
+  const d = mask.data;
+  for (let k = 0, p = 0; k < gz; k++) for (let j = 0; j < gy; j++) for (let i = 0; i < gx; i++, p++) {
+    const x = Math.round(A[0]! * i + A[1]! * j + A[2]! * k + b[0]!);
+    const y = Math.round(A[3]! * i + A[4]! * j + A[5]! * k + b[1]!);
+    const z = Math.round(A[6]! * i + A[7]! * j + A[8]! * k + b[2]!);
+    if (x < 0 || y < 0 || z < 0 || x >= mx || y >= my || z >= mz) continue;
+    out[p] = d[x + mx * (y + my * z)] !== 0 ? 1 : 0;
+  }
+  return out;
+}

@@ -9,6 +9,6 @@ export {
   type StackOrientation, type MotionDistribution, type NoiseModel, type SvrSimulationOptions,
   type ResolvedSvrSimulationOptions, type SvrSimulation,
 } from './simulate.js';
-export { svrGrid, stacksBox, SVR_GRID_FRAMES, type SvrGridFrame, type SvrGridOptions } from './grid.js';
+export { svrGrid, stacksBox, maskOnGrid, SVR_GRID_FRAMES, type SvrGridFrame, type SvrGridOptions } from './grid.js';
 export { naiveFusion, NAIVE_FOOTPRINTS, type NaiveFootprint, type NaiveFusionOptions, type NaiveFusionResult } from './naive.js';
 export { brainMask, maskedQuality, motionError, type BrainMaskOptions, type MaskedQuality, type MotionError } from './mask.js';
