@@ -51,6 +51,7 @@ export function registerSimulate(program: Command): void {
       if (opts.protocol === 'svr') {
         const wrong = given(PROJECTION_KEYS);
         if (wrong.length) throw new MedfieldError('bad-option', flag(wrong[0]!), `does not apply to --protocol svr (slice stacks); see --help for the svr options`);
+        if (cmd.getOptionValueSource('intensity') === 'cli') throw new MedfieldError('bad-option', '--intensity', 'does not apply to --protocol svr: the stacks keep the input volume\'s intensities');
         await runSvrSimulate(input, { ...opts, output: opts.output }, g);
         return;
       }

@@ -5,7 +5,7 @@
 export {
   STACK_ORIENTATIONS, ORIENTATION_DIRECTIONS, MOTION_DISTRIBUTIONS, NOISE_MODELS,
   simulateSvr, resolveSvrSimulationOptions, acquireStack, addSliceNoise, drawSliceMotion, stackGrid, volumeBoundsMm,
-  psfAxisNodes, defaultPsfNodes, trilinearAt,
+  psfAxisNodes, defaultPsfNodes, trilinearOrZero,
   type StackOrientation, type MotionDistribution, type NoiseModel, type SvrSimulationOptions,
   type ResolvedSvrSimulationOptions, type SvrSimulation,
 } from './simulate.js';

@@ -226,7 +226,7 @@ function worldToIndexMatrix(v: Volume): Float64Array {
  * Trilinear value of `data` (dims nx, ny, nz) at continuous voxel index (x, y, z); corners outside
  * the grid count as 0.
  */
-export function trilinearAt(data: ArrayLike<number>, nx: number, ny: number, nz: number, x: number, y: number, z: number): number {
+export function trilinearOrZero(data: ArrayLike<number>, nx: number, ny: number, nz: number, x: number, y: number, z: number): number {
   const x0 = Math.floor(x), y0 = Math.floor(y), z0 = Math.floor(z);
   const fx = x - x0, fy = y - y0, fz = z - z0;
   const nxy = nx * ny;
@@ -324,7 +324,7 @@ export function acquireStack(gt: Volume, stack: SliceStack, motion: SliceMotion 
         let acc = 0;
         for (let n = 0; n < Q; n++) {
           const w = wq[n]!;
-          acc += w * trilinearAt(gd, gx, gy, gz, px + qo[3 * n]!, py + qo[3 * n + 1]!, pz + qo[3 * n + 2]!);
+          acc += w * trilinearOrZero(gd, gx, gy, gz, px + qo[3 * n]!, py + qo[3 * n + 1]!, pz + qo[3 * n + 2]!);
         }
         out[rowOut + i] = acc;
       }
