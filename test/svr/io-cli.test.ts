@@ -11,6 +11,7 @@ import {
   checkStackOrientation, formatMotionJson, loadStacks, parseMotionJson, readMotionJson, sliceComparisonPng, toSliceStack, writeSvrSimulation,
 } from '../../src/platform/svr-io.js';
 import { loadVolume, writeVolume } from '../../src/platform/volume-io.js';
+import { maskOnGrid } from '../../src/svr/grid.js';
 import { brainMask } from '../../src/svr/mask.js';
 import { simulateSvr } from '../../src/svr/simulate.js';
 import { runCli } from '../helpers/cli.js';
@@ -187,7 +188,7 @@ describe('medfield simulate --protocol svr and medfield svr, end to end', () => 
     assert.equal(r.code, 0, r.stderr);
   });
 
-  test('simulate writes the folder; naive fusion onto the ground-truth grid scores as eval says; motion lowers it', () => {
+  test('simulate writes the folder; naive fusion onto the ground-truth grid scores as eval says; motion lowers it; --mask', async () => {
     const sim = path.join(dir, 'sim');
     const r = runCli(['simulate', phantom, '--protocol', 'svr', '--slice-mm', '8', '--inplane-mm', '4', '--max-rot-deg', '3', '--max-trans-mm', '4', '--seed', '5', '-o', sim, '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -220,6 +221,22 @@ describe('medfield simulate --protocol svr and medfield svr, end to end', () => 
     assert.deepEqual(grid.spacingMm, [4, 4, 4]);
     assert.deepEqual(grid.direction, [1, 0, 0, 0, 1, 0, 0, 0, 1]);
     assert.ok(grid.dims.every((x) => x >= 40), `dims ${grid.dims}`);
+    // --mask: the grid is the mask's box and the output is zero outside the mask
+    const masked = path.join(dir, 'masked.nii.gz');
+    const mk = runCli(['svr', ...stacks, '-o', masked, '--mask', path.join(sim, 'mask.nii.gz'), '--spacing', '4', '--grid-frame', 'first-stack', '--json']);
+    assert.equal(mk.code, 0, mk.stderr);
+    const mgrid = mk.json!.grid as { dims: number[] };
+    assert.ok(mgrid.dims.every((x, c) => x <= (d.json!.grid as { dims: number[] }).dims[c]!), `mask grid ${mgrid.dims}`);
+    const mv = await loadVolume(masked);
+    const mask = await loadVolume(path.join(sim, 'mask.nii.gz'));
+    const inside = maskOnGrid(mask.volume, mv.volume);
+    let outsideNonzero = 0, insideNonzero = 0;
+    for (let p = 0; p < inside.length; p++) {
+      if (!inside[p] && mv.volume.data[p] !== 0) outsideNonzero++;
+      if (inside[p] && mv.volume.data[p] !== 0) insideNonzero++;
+    }
+    assert.equal(outsideNonzero, 0);
+    assert.ok(insideNonzero > 100, `inside ${insideNonzero}`);
   });
 
   test('simulate: options of the other protocol are refused; an existing folder is kept', () => {
