@@ -23,6 +23,7 @@ export const BENCH_SUITES: Readonly<Record<string, { script: string; args: strin
   fdk: { script: 'fdk.js', args: [], what: 'FDK wall time, 128^3 and 256^3' },
   checkpoint: { script: 'checkpoint.js', args: [], what: 'checkpoint save/load of a NAF-sized state' },
   'real-xray': { script: 'real-xray.js', args: [], what: 'tooth and HTC2022 reconstructions (writes PNGs)' },
+  svr: { script: 'svr.js', args: [], what: 'slice-to-volume reconstruction vs naive fusion on brain MRIs (BraTS t1c, stroke T1)' },
 };
 
 export function registerBench(program: Command): void {

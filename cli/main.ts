@@ -14,6 +14,7 @@ import { registerRender } from './render.js';
 import { registerExport } from './export.js';
 import { registerNeuralTasks } from './tasks.js';
 import { registerBench } from './bench.js';
+import { registerSvr } from './svr.js';
 import { reportError } from './common.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerPhantom(program);
   registerSimulate(program);
   registerRecon(program);
+  registerSvr(program);
   registerTrain(program);
   registerRender(program);
   registerExport(program);

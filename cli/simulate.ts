@@ -5,19 +5,26 @@ import { createProgress } from '../src/platform/progress.js';
 import { simulateDataset } from '../src/platform/simulate.js';
 import { loadVolume } from '../src/platform/volume-io.js';
 import { action, emit, log, parseChoice, parseNumber, type GlobalOptions } from './common.js';
+import { addSvrSimulateOptions, runSvrSimulate, SVR_SIMULATE_KEYS, type SvrSimulateCliOpts } from './svr.js';
 
-interface SimulateOpts {
-  protocol: ProtocolName; output: string; views?: number; arc?: number; testViews?: number; size?: number;
+/** Protocols of `medfield simulate`: the projection/view protocols of src/physics/protocols.ts, and svr (slice stacks, cli/svr.ts). */
+const SIMULATE_PROTOCOLS = [...PROTOCOL_NAMES, 'svr'] as const;
+type SimulateProtocol = (typeof SIMULATE_PROTOCOLS)[number];
+/** Options that only the projection/view protocols take. */
+const PROJECTION_KEYS = ['views', 'arc', 'testViews', 'size', 'detector', 'pixel', 'dsd', 'dso', 'mode', 'i0', 'sigma', 'render', 'fit', 'threads'] as const;
+
+interface SimulateOpts extends Omit<SvrSimulateCliOpts, 'output'> {
+  protocol: SimulateProtocol; output: string; views?: number; arc?: number; testViews?: number; size?: number;
   detector?: number; pixel?: number; dsd?: number; dso?: number; mode?: 'cone' | 'parallel';
   i0?: number; sigma?: number; render?: 'drr' | 'ea'; fit?: 'fov' | 'foreground'; seed?: number; intensity: IntensityKind;
   threads?: number; overwrite?: boolean;
 }
 
 export function registerSimulate(program: Command): void {
-  program
+  const cmd = program
     .command('simulate <volume>')
-    .description('simulate an acquisition of a volume under a protocol and write a dataset folder (dataset.json, projections.npy, gt.nii.gz)')
-    .requiredOption('--protocol <name>', `protocol (${PROTOCOL_NAMES.join(', ')})`, parseChoice('--protocol', PROTOCOL_NAMES))
+    .description('simulate an acquisition of a volume under a protocol and write a dataset folder (dataset.json, projections.npy, gt.nii.gz; svr: stack1.nii.gz..., motion.json, gt.nii.gz, mask.nii.gz)')
+    .requiredOption('--protocol <name>', `protocol (${SIMULATE_PROTOCOLS.join(', ')})`, parseChoice('--protocol', SIMULATE_PROTOCOLS))
     .requiredOption('-o, --output <dir>', 'dataset folder to write (must not exist or be empty, unless --overwrite)')
     .option('--views <n>', 'number of training views (views-72: total views)', parseNumber('--views', { integer: true, min: 1, max: 10000 }))
     .option('--arc <deg>', 'arc covered by the views, degrees', parseNumber('--arc', { min: 0, exclusiveMin: true, max: 360 }))
@@ -35,9 +42,21 @@ export function registerSimulate(program: Command): void {
     .option('--seed <n>', 'seed of the test angles and the noise', parseNumber('--seed', { integer: true, min: 0 }))
     .option('--intensity <kind>', `how input values become the ground truth (${INTENSITY_KINDS.join(', ')})`, parseChoice('--intensity', INTENSITY_KINDS), 'auto')
     .option('--threads <n>', 'worker threads (default: up to 2)', parseNumber('--threads', { integer: true, min: 1, max: 256 }))
-    .option('--overwrite', 'replace an existing dataset folder')
+    .option('--overwrite', 'replace an existing dataset folder');
+  addSvrSimulateOptions(cmd)
     .action(action(async (input: string, opts: SimulateOpts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
+      const given = (keys: readonly string[]) => keys.filter((k) => (opts as unknown as Record<string, unknown>)[k] !== undefined);
+      const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      if (opts.protocol === 'svr') {
+        const wrong = given(PROJECTION_KEYS);
+        if (wrong.length) throw new MedfieldError('bad-option', flag(wrong[0]!), `does not apply to --protocol svr (slice stacks); see --help for the svr options`);
+        if (cmd.getOptionValueSource('intensity') === 'cli') throw new MedfieldError('bad-option', '--intensity', 'does not apply to --protocol svr: the stacks keep the input volume\'s intensities');
+        await runSvrSimulate(input, { ...opts, output: opts.output }, g);
+        return;
+      }
+      const wrongSvr = given(SVR_SIMULATE_KEYS);
+      if (wrongSvr.length) throw new MedfieldError('bad-option', flag(wrongSvr[0]!), `applies to --protocol svr only`);
       const p: ProtocolParams = protocolDefaults(opts.protocol);
       if (opts.views !== undefined) p.trainViews = opts.views;
       if (opts.arc !== undefined) p.arcDeg = opts.arc;

@@ -16,3 +16,4 @@ export * from './export/index.js';
 export { encodeGif, type GifOptions } from './io/gif.js';
 export * from './field/index.js';
 export * from './render/index.js';
+export * from './svr/index.js';

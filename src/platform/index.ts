@@ -15,3 +15,4 @@ export { fdkThreaded, type FdkThreadedOptions } from './recon-pool.js';
 export * from './physics-pool.js';
 export { createEnginePool, type EnginePoolOptions } from './engine-pool.js';
 export * from './run-folder.js';
+export * from './svr-io.js';
