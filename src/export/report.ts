@@ -4,7 +4,9 @@
  * slices of reconstruction / ground truth / error, rendered vs true test views.
  * Platform-neutral: returns the HTML text.
  */
-import { encodePng, floatToGray } from '../io/png.js';
+import { esc, img, num, pageHead, pngUri, range } from './html.js';
+
+export { base64 } from './html.js';
 import type { MetricsLog } from '../train/metrics-log.js';
 
 /** One row of the figures table. */
@@ -33,34 +35,6 @@ export interface ReportInput {
   config?: unknown;
 }
 
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-/** Standard base64 (RFC 4648) of bytes. */
-export function base64(bytes: Uint8Array): string {
-  const parts: string[] = [];
-  let chunk = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const a = bytes[i]!, b = bytes[i + 1], c = bytes[i + 2];
-    const n = (a << 16) | ((b ?? 0) << 8) | (c ?? 0);
-    chunk += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]! + (b === undefined ? '=' : B64[(n >> 6) & 63]!) + (c === undefined ? '=' : B64[n & 63]!);
-    if (chunk.length > 8192) { parts.push(chunk); chunk = ''; }
-  }
-  parts.push(chunk);
-  return parts.join('');
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-function pngUri(data: ArrayLike<number>, rows: number, cols: number, lo: number, hi: number): string {
-  return `data:image/png;base64,${base64(encodePng(floatToGray(data, rows, cols, lo, hi)))}`;
-}
-
-function img(uri: string, rows: number, cols: number, caption: string): string {
-  const scale = Math.max(1, Math.floor(192 / Math.max(rows, cols)));
-  return `<figure><img src="${uri}" width="${cols * scale}" height="${rows * scale}" style="image-rendering:pixelated" alt="${esc(caption)}"><figcaption>${esc(caption)}</figcaption></figure>`;
-}
 
 /** The three central orthogonal slices, each with +y / +z up: [axial (z mid), coronal (y mid), sagittal (x mid)]. */
 export function orthogonalSlices(v: ReportVolume): { name: string; rows: number; cols: number; data: Float32Array }[] {
@@ -110,27 +84,13 @@ export function linePlot(title: string, xLabel: string, series: Series[], opts: 
     + `<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle">${esc(xLabel)}</text>${lines}</svg>`;
 }
 
-function num(v: number | null | undefined, digits: number): string {
-  return v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
-}
-
-function range(d: ArrayLike<number>): [number, number] {
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < d.length; i++) { const v = d[i]!; if (v < lo) lo = v; if (v > hi) hi = v; }
-  return hi > lo ? [lo, hi] : [lo, lo + 1];
-}
-
 /** Builds the report page. */
 export function buildReportHtml(r: ReportInput): string {
   const m = r.metrics;
   const ev = m.evaluations;
   const steps = ev.map((e) => e.step);
   const out: string[] = [];
-  out.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(r.title)}</title>`
-    + '<style>body{font-family:sans-serif;max-width:1100px;margin:1em auto;padding:0 1em;color:#222}table{border-collapse:collapse}'
-    + 'td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}td:first-child{text-align:left}'
-    + 'figure{display:inline-block;margin:4px;text-align:center}figcaption{font-size:11px}.row{display:flex;flex-wrap:wrap;gap:8px}'
-    + 'pre{background:#f8f8f8;padding:8px;overflow:auto;font-size:11px}</style></head><body>');
+  out.push(pageHead(r.title));
   out.push(`<h1>${esc(r.title)}</h1>`);
   for (const s of r.subtitle ?? []) out.push(`<p>${esc(s)}</p>`);
   out.push('<h2>Figures</h2><table><tr><th>method</th><th>3D PSNR (dB)</th><th>3D SSIM</th><th>2D PSNR (dB)</th><th>2D SSIM</th><th>seconds</th></tr>');
