@@ -17,6 +17,7 @@ import { formatMotionJson, loadStacks, sliceComparisonPng, writeSvrSimulation } 
 import { formatOfPath, loadVolume, writeVolume, WRITE_EXTENSIONS } from '../src/platform/volume-io.js';
 import { maskOnGrid, SVR_GRID_FRAMES, svrGrid, type SvrGridFrame } from '../src/svr/grid.js';
 import { brainMask } from '../src/svr/mask.js';
+import { buildSvrReportHtml } from '../src/export/svr-report.js';
 import { NAIVE_FOOTPRINTS, naiveFusion, type NaiveFootprint } from '../src/svr/naive.js';
 import { MOTION_DISTRIBUTIONS, NOISE_MODELS, simulateSvr, type MotionDistribution, type NoiseModel, type SvrSimulationOptions } from '../src/svr/simulate.js';
 import { action, emit, log, parseChoice, parseNumber, type GlobalOptions } from './common.js';
@@ -40,6 +41,13 @@ export interface SvrMethodOutput {
   motions?: SliceMotion[];
   /** Method-specific figures for the JSON output and the summary line. */
   details?: Record<string, unknown>;
+  /** Uncertainty (std) on the output grid, written as <stem>.uncertainty.nii.gz. */
+  uncertainty?: Volume<Float32Array>;
+  /** The model's prediction of each stack's pixels (for the report). */
+  simulated?: Float32Array[];
+  sliceStd?: Float32Array[];
+  history?: { step: number; loss: number }[];
+  config?: unknown;
 }
 
 export interface SvrMethod { what: string; run: (input: SvrMethodInput) => Promise<SvrMethodOutput> }
@@ -131,6 +139,19 @@ export function registerSvr(program: Command): void {
           await writeFileAtomic(`${stem}.slices.png`, sliceComparisonPng(stacks, out.volume, out.motions));
           written.push(`${stem}.slices.png`);
         }
+        if (out.uncertainty) {
+          const uFile = `${stem}.uncertainty${opts.output.slice(stem.length)}`;
+          await writeVolume(uFile, out.uncertainty);
+          written.push(uFile);
+        }
+        await writeFileAtomic(`${stem}.report.html`, buildSvrReportHtml({
+          title: `medfield svr: ${path.basename(opts.output)}`,
+          subtitle: [`stacks: ${files.join(', ')}`, ...notes.map((n) => `note: ${n}`)],
+          stacks, method, seconds: (performance.now() - t0) / 1000, volume: out.volume, uncertainty: out.uncertainty ?? null,
+          motion: out.motions ?? null, simulated: out.simulated ?? null, sliceStd: out.sliceStd ?? null, history: out.history ?? [],
+          ...(out.config !== undefined ? { config: out.config } : {}),
+        }));
+        written.push(`${stem}.report.html`);
       } catch (e) {
         for (const f of written) await fsp.rm(f, { force: true }).catch(() => undefined);
         throw e;

@@ -202,7 +202,12 @@ describe('medfield simulate --protocol svr and medfield svr, end to end', () => 
     const out = path.join(dir, 'naive.nii.gz');
     const n = runCli(['svr', ...stacks, '-o', out, '--method', 'naive', '--like', path.join(sim, 'gt.nii.gz'), '--json']);
     assert.equal(n.code, 0, n.stderr);
-    assert.deepEqual(n.json!.files, [out]);
+    assert.deepEqual(n.json!.files, [out, path.join(dir, 'naive.report.html')]);
+    // the report is static (inline PNG/SVG only) and shows the stacks and orthogonal slices
+    const html = readFileSync(path.join(dir, 'naive.report.html'), 'utf8');
+    assert.match(html, /stack1/);
+    assert.ok((html.match(/data:image\/png;base64,/g) ?? []).length >= 3);
+    assert.doesNotMatch(html, /(src|href)="https?:/);
     assert.deepEqual((n.json!.grid as { dims: number[] }).dims, [40, 40, 40]);
     const ev = runCli(['eval', out, path.join(sim, 'gt.nii.gz'), '--mask', path.join(sim, 'mask.nii.gz'), '--json']);
     assert.equal(ev.code, 0, ev.stderr);
