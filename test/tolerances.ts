@@ -188,3 +188,7 @@ export const DEMO_MIN_PSNR_DB = 18;
 
 /** Warm start by regression (hash grid 4 levels + MLP 16, 150 Adam steps of 2048 voxel centres) on the 12^3 blob: squared error / variance of the volume: measured 4e-5. */
 export const ATTEN_WARM_REGRESSION_REL = 1e-3;
+
+// --- svr-inr ---
+/** INR SVR gradients vs central differences of the float32 field's batch loss (motion, slice scale/variance), relative to the largest component: the piecewise-trilinear hash grid makes some PSF samples cross cell faces within the step. */
+export const SVR_INR_FD_REL = 3e-2;
