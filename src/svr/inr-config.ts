@@ -27,6 +27,12 @@ export const svrInrConfigSchema = z.strictObject({
   resamplePsf: z.boolean().default(true),
   /** Field learning rate decays exponentially to lr * fieldLrFinal over the run. */
   fieldLrFinal: z.number().positive().max(1).default(0.1),
+  /**
+   * Coarse-to-fine (BARF-style, Lin et al. 2021): only the first `startLevels` grid levels learn at
+   * first, the others join one by one until all learn at fraction `fullAt` of the run, so the
+   * motion is fitted against a smooth field that cannot absorb it. 0 = off.
+   */
+  coarseToFine: z.strictObject({ startLevels: int.min(0).default(0), fullAt: frac.default(0.7) }).prefault({}),
   /** Pixels are drawn from those above threshold * (intensity scale), plus this fraction uniformly from all pixels. */
   sampling: z.strictObject({
     threshold: frac.default(0.02),
@@ -43,6 +49,11 @@ export const svrInrConfigSchema = z.strictObject({
     /** Adam step sizes (per step, before warm-up): rotation rad, translation mm. */
     lrRotRad: z.number().positive().default(2e-3),
     lrTransMm: z.number().positive().default(0.05),
+    /**
+     * The motion learning rates decay exponentially to lr * lrFinal at `stop` (Adam on noisy
+     * per-slice gradients otherwise random-walks by ~lr per step).
+     */
+    lrFinal: z.number().positive().max(1).default(0.05),
     /** Linear warm-up of the motion learning rates at the start of each stage, steps. */
     warmupSteps: int.min(0).default(50),
   }).prefault({}),

@@ -127,6 +127,8 @@ export async function svrInr(stacks: readonly SliceStack[], grid: Volume, config
   const baseLr = cfg.field.optimizer.lr;
   let stage: Stage = 'field';
   drawBatch(st, rng, true);
+  const levelParams = st.field.params.filter((p) => p.name.startsWith('encoding.level'));
+  const c2f = cfg.coarseToFine.startLevels;
 
   for (let step = 0; step < steps; step++) {
     const newStage = stageAt(step);
@@ -139,6 +141,10 @@ export async function svrInr(stacks: readonly SliceStack[], grid: Volume, config
     const moving = stage === 'stack' || stage === 'slice';
     drawBatch(st, rng, cfg.resamplePsf);
     const loss = evaluateBatch(st, level, true, moving);
+    if (c2f > 0) {
+      const active = Math.min(levelParams.length, c2f + Math.floor(((levelParams.length - c2f + 1) * step) / Math.max(1, cfg.coarseToFine.fullAt * steps)));
+      for (let l = active; l < levelParams.length; l++) { levelParams[l]!.grad.fill(0); levelParams[l]!.touched?.fill(0); }
+    }
     st.field.optimizer.step(baseLr * cfg.fieldLrFinal ** (step / steps));
 
     // Slice scale (from the per-slice stage on: earlier it would absorb the misfit of a coarse
@@ -156,7 +162,8 @@ export async function svrInr(stacks: readonly SliceStack[], grid: Volume, config
     if (moving) {
       const nG = level === 'stack' ? nSt : nS, P = level === 'stack' ? st.stackMotion : st.sliceMotion;
       motionT++;
-      const warm = mc.warmupSteps > 0 ? Math.min(1, (step - stageStartStep + 1) / mc.warmupSteps) : 1;
+      const warm = (mc.warmupSteps > 0 ? Math.min(1, (step - stageStartStep + 1) / mc.warmupSteps) : 1)
+        * mc.lrFinal ** ((step - stackStart) / Math.max(1, stopAt - stackStart));
       motionLr[0] = motionLr[1] = motionLr[2] = mc.lrRotRad * warm;
       motionLr[3] = motionLr[4] = motionLr[5] = mc.lrTransMm * warm;
       adam64(P, st.motionGrad, gM, gV, 6 * nG, motionT, motionLr, 6);
