@@ -21,9 +21,18 @@ export const svrInrConfigSchema = z.strictObject({
   steps: int.min(1).default(1500),
   /** Slice pixels per step. */
   batchPixels: int.min(1).max(1 << 18).default(4096),
-  /** Monte-Carlo PSF samples per pixel. */
+  /**
+   * How a pixel's PSF integral is estimated in training: 'gauss-hermite' (the deterministic tensor
+   * rule psfNodes; no sampling variance) or 'monte-carlo' (psfSamples standard-normal draws). The
+   * squared residual of a Monte-Carlo estimate carries its variance, which depends on the motion
+   * (a PSF straddling an edge has more) and biases the motion estimate, hence the default.
+   */
+  psfRule: z.enum(['gauss-hermite', 'monte-carlo']).default('gauss-hermite'),
+  /** Gauss-Hermite nodes per slice axis (i, j, through-plane) for psfRule 'gauss-hermite'. */
+  psfNodes: z.tuple([int.min(1).max(5), int.min(1).max(5), int.min(1).max(5)]).default([1, 1, 5]),
+  /** Monte-Carlo PSF samples per pixel (psfRule 'monte-carlo'). */
   psfSamples: int.min(1).max(64).default(8),
-  /** Redraw the PSF samples every step (true) or draw them once (false). */
+  /** Monte-Carlo: redraw the PSF samples every step (true) or draw them once (false). */
   resamplePsf: z.boolean().default(true),
   /** Field learning rate decays exponentially to lr * fieldLrFinal over the run. */
   fieldLrFinal: z.number().positive().max(1).default(0.1),
@@ -46,6 +55,11 @@ export const svrInrConfigSchema = z.strictObject({
     sliceStart: frac.default(0.3),
     /** Fraction of the run after which motion is frozen (the field refines at the end). */
     stop: frac.default(0.9),
+    /**
+     * 'adam-shared': Adam whose second moment is shared by all slices per parameter kind (steps
+     * proportional to each slice's gradient); 'adam': per-parameter Adam.
+     */
+    optimizer: z.enum(['adam-shared', 'adam']).default('adam-shared'),
     /** Adam step sizes (per step, before warm-up): rotation rad, translation mm. */
     lrRotRad: z.number().positive().default(2e-3),
     lrTransMm: z.number().positive().default(0.05),
@@ -74,7 +88,10 @@ export const svrInrConfigSchema = z.strictObject({
   regularization: z.strictObject({
     kind: z.enum(['none', 'tv', 'edge']).default('edge'),
     weight: z.number().min(0).default(0.002),
-    /** Edge-preserving: phi(g) = delta^2 (sqrt(1 + g^2/delta^2) - 1), g = difference per voxel (intensity-scale units). */
+    /**
+     * Scale of the differences g (intensity-scale units per output voxel): edge-preserving
+     * phi(g) = sqrt(1 + g^2/delta^2) - 1 (quadratic below delta, linear above); TV phi = |g|/delta.
+     */
     delta: z.number().positive().default(0.05),
     points: int.min(0).default(2048),
   }).prefault({}),
@@ -100,16 +117,19 @@ export const SVR_INR_PRESETS = {
       mlp: { hidden: [32], outputDim: 2, activation: 'relu', outputActivation: 'none' },
       optimizer: { kind: 'adam', lr: 1e-2 },
     },
-    steps: 1500, batchPixels: 4096, psfSamples: 8,
+    steps: 1500, batchPixels: 4096,
   },
-  /** Small field and batches for tests on ~32^3 volumes. */
+  /**
+   * Small field and batches for tests on ~32^3 volumes at 2 mm (finest level ~2 mm: a finer field
+   * absorbs the misalignment of three thick-slice stacks instead of exposing it, see docs/svr-inr.md).
+   */
   fast: {
     field: {
-      encoding: { kind: 'hash-grid', inputDim: 3, levels: 5, featuresPerLevel: 2, log2TableSize: 14, baseResolution: 4, growthFactor: 1.6 },
-      mlp: { hidden: [16], outputDim: 2, activation: 'relu', outputActivation: 'none' },
+      encoding: { kind: 'hash-grid', inputDim: 3, levels: 6, featuresPerLevel: 2, log2TableSize: 16, baseResolution: 4, growthFactor: 1.5 },
+      mlp: { hidden: [32], outputDim: 2, activation: 'relu', outputActivation: 'none' },
       optimizer: { kind: 'adam', lr: 2e-2 },
     },
-    steps: 400, batchPixels: 512, psfSamples: 4,
+    steps: 1000, batchPixels: 512, psfNodes: [1, 1, 3],
     motion: { warmupSteps: 20, lrRotRad: 4e-3, lrTransMm: 0.05 },
     regularization: { points: 256 },
     logEvery: 10,

@@ -13,7 +13,7 @@ import { rotationMatrix, type SliceStack } from '../geometry/slice-stack.js';
 import type { SvrInrConfig } from './inr-config.js';
 import { gridUnitMap, stackGeometry, type StackGeometry, type UnitMap } from './inr-geometry.js';
 import { rotationGradFromTorque } from './motion.js';
-import { drawPsfNormals } from './psf-sampling.js';
+import { drawPsfNormals, gaussHermitePsfRule } from './psf-sampling.js';
 
 /** Which parameters the motion is expressed in: one rigid motion per stack (about its centre) or per slice. */
 export type MotionLevel = 'stack' | 'slice';
@@ -46,6 +46,9 @@ export interface SvrInrState {
   readonly B: number; readonly K: number; readonly N: number; readonly R: number; readonly total: number;
   readonly bPid: Float64Array;
   readonly normals: Float64Array;
+  /** PSF sample weights (K; sum 1) and whether the normals are redrawn (Monte-Carlo). */
+  readonly psfW: Float64Array;
+  readonly psfRandom: boolean;
   readonly regBase: Float32Array;
   // buffers
   readonly xIn: Float32Array; readonly yOut: Float32Array; readonly dOut: Float32Array; readonly gU: Float32Array;
@@ -69,7 +72,10 @@ export function createSvrInrState(stacks: readonly SliceStack[], grid: Volume, c
   const fg = new Float64Array(nFg);
   let q = 0;
   stacks.forEach((s, st) => { const d = s.volume.data, off = geo.pixelOffset[st]!; for (let i = 0; i < d.length; i++) if (d[i]! > thr) fg[q++] = off + i; });
-  const B = cfg.batchPixels, K = cfg.psfSamples, N = B * K;
+  const gh = cfg.psfRule === 'gauss-hermite' ? gaussHermitePsfRule(cfg.psfNodes) : null;
+  const B = cfg.batchPixels, K = gh ? gh.count : cfg.psfSamples, N = B * K;
+  const normals = new Float64Array(3 * N);
+  if (gh) for (let b = 0; b < B; b++) normals.set(gh.normals, 3 * K * b);
   const reg = cfg.regularization, R = reg.kind === 'none' || reg.weight === 0 ? 0 : reg.points;
   const total = N + 4 * R, cap = Math.max(total, SVR_CHUNK);
   const field = new FieldModel(backend, cfg.field, { maxBatch: cap });
@@ -80,7 +86,7 @@ export function createSvrInrState(stacks: readonly SliceStack[], grid: Volume, c
     bScale: new Float64Array(nS), aVar: new Float64Array(nS).fill(Math.log(cfg.variance.initStd ** 2)),
     bGrad: new Float64Array(nS), aGrad: new Float64Array(nS), motionGrad: new Float64Array(6 * G), fg,
     B, K, N, R, total,
-    bPid: new Float64Array(B), normals: new Float64Array(3 * N), regBase: new Float32Array(3 * R),
+    bPid: new Float64Array(B), normals, psfW: gh ? gh.weights : new Float64Array(K).fill(1 / K), psfRandom: !gh, regBase: new Float32Array(3 * R),
     xIn: new Float32Array(3 * cap), yOut: new Float32Array(D * cap), dOut: new Float32Array(D * total), gU: new Float32Array(3 * total),
     aBuf: new Float64Array(3 * cap), clampMask: new Uint8Array(cap), bSlice: new Int32Array(B), bTarget: new Float64Array(B),
     gR: new Float64Array(9 * G), gC: new Float64Array(3 * G), gT: new Float64Array(3 * G),
@@ -88,11 +94,11 @@ export function createSvrInrState(stacks: readonly SliceStack[], grid: Volume, c
   };
 }
 
-/** Draws a batch: B pixels (foreground pool + a background fraction), PSF normals (when `psf`), regularisation base points. */
+/** Draws a batch: B pixels (foreground pool + a background fraction), Monte-Carlo PSF normals (when `psf`), regularisation base points. */
 export function drawBatch(st: SvrInrState, rng: Rng, psf: boolean): void {
   const nFg = st.fg.length, bgFrac = nFg === 0 ? 1 : st.cfg.sampling.backgroundFraction;
   for (let b = 0; b < st.B; b++) st.bPid[b] = rng.next() < bgFrac ? Math.floor(rng.next() * st.geo.totalPixels) : st.fg[rng.int(nFg)]!;
-  if (psf) drawPsfNormals(rng, st.normals);
+  if (psf && st.psfRandom) drawPsfNormals(rng, st.normals);
   for (let i = 0; i < st.regBase.length; i++) st.regBase[i] = rng.next();
 }
 
@@ -177,11 +183,10 @@ export function evaluateBatch(st: SvrInrState, level: MotionLevel, grad: boolean
   const useScale = cfg.sliceScale.enabled, useSliceVar = cfg.variance.slice, usePixVar = cfg.variance.pixel;
   let loss = 0;
   if (grad) { dOut.fill(0); st.bGrad.fill(0); st.aGrad.fill(0); }
-  const invB = 1 / B, invK = 1 / K;
+  const invB = 1 / B, w = st.psfW;
   for (let b = 0; b < B; b++) {
     let mI = 0, mV = 0;
-    for (let kk = 0; kk < K; kk++) { const q = b * K + kk; mI += yOut[D * q]!; if (D === 2) mV += yOut[D * q + 1]!; }
-    mI *= invK; mV *= invK;
+    for (let kk = 0; kk < K; kk++) { const q = b * K + kk; mI += w[kk]! * yOut[D * q]!; if (D === 2) mV += w[kk]! * yOut[D * q + 1]!; }
     const s = bSlice[b]!;
     const c = useScale ? Math.exp(st.bScale[s]!) : 1;
     const res = c * mI - bTarget[b]!;
@@ -198,8 +203,8 @@ export function evaluateBatch(st: SvrInrState, level: MotionLevel, grad: boolean
     const dv = dVar * pv;
     for (let kk = 0; kk < K; kk++) {
       const q = b * K + kk;
-      dOut[D * q] = dm * invK;
-      if (D === 2) dOut[D * q + 1] = dv * invK;
+      dOut[D * q] = dm * w[kk]!;
+      if (D === 2) dOut[D * q + 1] = dv * w[kk]!;
     }
   }
   loss *= invB;
@@ -210,7 +215,7 @@ export function evaluateBatch(st: SvrInrState, level: MotionLevel, grad: boolean
       for (let a = 0; a < 3; a++) {
         const d = yOut[D * (q + 1 + a)]! - f0;
         let phi: number, dphi: number;
-        if (tv) { phi = Math.abs(d); dphi = d > 0 ? 1 : d < 0 ? -1 : 0; } else { const sq = Math.sqrt(1 + (d * d) / d2); phi = d2 * (sq - 1); dphi = d / sq; }
+        if (tv) { phi = Math.abs(d) / reg.delta; dphi = (d > 0 ? 1 : d < 0 ? -1 : 0) / reg.delta; } else { const sq = Math.sqrt(1 + (d * d) / d2); phi = sq - 1; dphi = d / (d2 * sq); }
         loss += w * phi;
         if (grad) { dOut[D * (q + 1 + a)] += w * dphi; dOut[D * q] -= w * dphi; }
       }

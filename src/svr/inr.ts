@@ -84,6 +84,27 @@ export function adam64(p: Float64Array, g: Float64Array, m: Float64Array, v: Flo
   }
 }
 
+/**
+ * Adam for the motion with the second moment shared by all groups per parameter kind (rx..tz):
+ * a per-parameter Adam moves a weakly determined parameter (e.g. the tilt of a small slice) as far
+ * per step as a well determined one, driven by noise; sharing the normaliser keeps steps
+ * proportional to each slice's own gradient.
+ */
+export function adamSharedV(p: Float64Array, g: Float64Array, m: Float64Array, v6: Float64Array, nG: number, t: number, lr: ArrayLike<number>): void {
+  const b1 = 0.9, b2 = 0.999, bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+  for (let a = 0; a < 6; a++) {
+    let sq = 0;
+    for (let k = 0; k < nG; k++) sq += g[6 * k + a]! ** 2;
+    v6[a] = b2 * v6[a]! + (1 - b2) * (sq / nG);
+    const den = Math.sqrt(v6[a]! / bc2) + 1e-12;
+    for (let k = 0; k < nG; k++) {
+      const i = 6 * k + a;
+      m[i] = b1 * m[i]! + (1 - b1) * g[i]!;
+      p[i] -= (lr[a]! * (m[i]! / bc1)) / den;
+    }
+  }
+}
+
 type Stage = 'field' | MotionLevel | 'frozen';
 
 /** Converts the stack-level motion into per-slice motion (sliceMotion). */
@@ -166,7 +187,8 @@ export async function svrInr(stacks: readonly SliceStack[], grid: Volume, config
         * mc.lrFinal ** ((step - stackStart) / Math.max(1, stopAt - stackStart));
       motionLr[0] = motionLr[1] = motionLr[2] = mc.lrRotRad * warm;
       motionLr[3] = motionLr[4] = motionLr[5] = mc.lrTransMm * warm;
-      adam64(P, st.motionGrad, gM, gV, 6 * nG, motionT, motionLr, 6);
+      if (mc.optimizer === 'adam-shared') adamSharedV(P, st.motionGrad, gM, gV, nG, motionT, motionLr);
+      else adam64(P, st.motionGrad, gM, gV, 6 * nG, motionT, motionLr, 6);
       removeMeanMotion(P, nG);
     }
 

@@ -2,7 +2,7 @@
  * A small, independent slice-stack simulator for the INR SVR tests and bench (not the product
  * simulator of src/svr/simulate.ts): three orthogonal stacks (axial, coronal, sagittal) covering
  * a ground-truth volume, each slice moved by its own random rigid motion (slice-stack.ts
- * convention), slice profile integrated with a 3x3x5 Gauss-Hermite rule, Rician noise.
+ * convention), slice profile integrated with a 2x2x5 Gauss-Hermite rule, Rician noise.
  */
 import { createRng } from '../../src/core/rng.js';
 import type { Vec3, Volume } from '../../src/core/volume.js';
@@ -27,8 +27,12 @@ export function sampleZero(v: Volume, fx: number, fy: number, fz: number): numbe
   return acc;
 }
 
-/** n^3 phantom at `spacingMm`, centred at the world origin: nested ellipsoids of distinct intensity (brain-like contrasts). */
-export function ellipsoidPhantom(n: number, spacingMm: number): Volume<Float32Array> {
+/**
+ * n^3 phantom at `spacingMm`, centred at the world origin: nested ellipsoids of distinct intensity
+ * (brain-like contrasts) plus `blobs` small random ellipsoids inside (texture, so that every slice
+ * has edges that pin down its motion).
+ */
+export function ellipsoidPhantom(n: number, spacingMm: number, blobs = 0, seed = 7): Volume<Float32Array> {
   const data = new Float32Array(n * n * n);
   const ell: [number, number, number, number, number, number, number][] = [
     // cx, cy, cz, ax, ay, az (fractions of the half-size), value added
@@ -40,6 +44,11 @@ export function ellipsoidPhantom(n: number, spacingMm: number): Volume<Float32Ar
     [0.0, 0.3, -0.3, 0.25, 0.1, 0.12, 0.3],
     [-0.1, -0.1, 0.45, 0.3, 0.15, 0.1, -0.2],
   ];
+  const rng = createRng(seed);
+  for (let b = 0; b < blobs; b++) {
+    const r = () => (rng.next() * 2 - 1) * 0.5;
+    ell.push([r(), r(), r(), 0.06 + 0.08 * rng.next(), 0.06 + 0.08 * rng.next(), 0.06 + 0.08 * rng.next(), (rng.next() < 0.5 ? -1 : 1) * (0.1 + 0.15 * rng.next())]);
+  }
   for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) {
     const x = (2 * i + 1) / n - 1, y = (2 * j + 1) / n - 1, z = (2 * k + 1) / n - 1;
     let v = 0;
@@ -98,7 +107,7 @@ export function synthStacks(gt: Volume, o: SynthOptions): SynthStacks {
   const map = gridUnitMap(gt);
   let gmax = 0;
   for (const v of gt.data) gmax = Math.max(gmax, v);
-  const rule = gaussHermitePsfRule([3, 3, 5]);
+  const rule = gaussHermitePsfRule([2, 2, 5]);
   const stacks: SliceStack[] = [], motion: Float64Array[] = [];
   const R = new Float64Array(9), A = new Float64Array(12);
   for (const name of o.orientations ?? (['axial', 'coronal', 'sagittal'] as const)) {

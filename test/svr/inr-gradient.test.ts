@@ -36,7 +36,7 @@ test('left Jacobian: R(r + dr) = exp([J_l(r) dr]x) R(r) to first order (central 
 function setup() {
   const gt = ellipsoidPhantom(20, 2);
   const { stacks, motion } = synthStacks(gt, { inPlaneMm: 2, sliceMm: 4, maxRotDeg: 4, maxTransMm: 2, noise: 0.01, seed: 3 });
-  const cfg = resolveSvrInrConfig({ preset: 'fast', batchPixels: 768, psfSamples: 3, regularization: { points: 64, weight: 0.01 } });
+  const cfg = resolveSvrInrConfig({ preset: 'fast', batchPixels: 768, psfRule: 'monte-carlo', psfSamples: 3, regularization: { points: 64, weight: 0.01 } });
   const be = createCpuBackend({ simd: true });
   const st = createSvrInrState(stacks, gt, cfg, be, robustIntensityScale(stacks));
   const rng = createRng(1);
