@@ -12,8 +12,10 @@
  *
  *   npm run bench:svr-inr -- [--input T1.nii.gz] [--preset default] [--steps 1500] [--threads 2]
  *     [--max-rot 5] [--max-trans 5] [--noise 0.02] [--seed 1] [--set '{"motion":{"enabled":false}}'] [--json]
+ *     [--cache /tmp/svr-stacks.bin]   (reuse the simulated stacks of an identical earlier run)
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { deserialize, serialize } from 'node:v8';
 import { loadavg } from 'node:os';
 import { decodeNifti } from '../src/io/nifti.js';
 import type { Volume } from '../src/core/volume.js';
@@ -35,6 +37,7 @@ const steps = arg('--steps', '');
 const threads = Number(arg('--threads', '2'));
 const maxRot = Number(arg('--max-rot', '5')), maxTrans = Number(arg('--max-trans', '5')), noise = Number(arg('--noise', '0.02'));
 const seed = Number(arg('--seed', '1'));
+const cache = arg('--cache', '');
 const overrides = JSON.parse(arg('--set', '{}')) as Record<string, unknown>;
 const log = (s: string): void => { if (json) process.stderr.write(s + '\n'); else console.log(s); };
 
@@ -72,7 +75,17 @@ async function main(): Promise<void> {
   const gt: Volume<Float32Array> = { ...v, data: Float32Array.from(v.data as ArrayLike<number>) };
   log(`input ${input}: ${gt.dims.join('x')} at ${gt.spacingMm.map((s) => s.toFixed(2)).join('x')} mm; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   let t = Date.now();
-  const { stacks, motion } = synthStacks(gt, { inPlaneMm: 1, sliceMm: 4, maxRotDeg: maxRot, maxTransMm: maxTrans, noise, seed });
+  const key = JSON.stringify({ input, maxRot, maxTrans, noise, seed });
+  let sim: ReturnType<typeof synthStacks> | null = null;
+  if (cache && existsSync(cache)) {
+    const c = deserialize(readFileSync(cache)) as { key: string; sim: ReturnType<typeof synthStacks> };
+    if (c.key === key) sim = c.sim;
+  }
+  if (!sim) {
+    sim = synthStacks(gt, { inPlaneMm: 1, sliceMm: 4, maxRotDeg: maxRot, maxTransMm: maxTrans, noise, seed });
+    if (cache) writeFileSync(cache, serialize({ key, sim }));
+  }
+  const { stacks, motion } = sim;
   log(`simulated ${stacks.map((s) => `${s.name} ${s.volume.dims.join('x')}`).join(', ')} (motion <= ${maxRot} deg / ${maxTrans} mm, Rician noise ${noise} x max) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   t = Date.now();
   const naive = naiveFusion(stacks, gt);
