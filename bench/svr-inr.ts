@@ -13,8 +13,11 @@
  *   npm run bench:svr-inr -- [--input T1.nii.gz] [--preset default] [--steps 1500] [--threads 2]
  *     [--max-rot 5] [--max-trans 5] [--noise 0.02] [--seed 1] [--set '{"motion":{"enabled":false}}'] [--json]
  *     [--cache /tmp/svr-stacks.bin]   (reuse the simulated stacks of an identical earlier run)
+ *     [--out dir]   (writes gt, naive, inr, uncertainty, |error| as NIfTI and motion.json)
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeNifti } from '../src/io/nifti.js';
 import { deserialize, serialize } from 'node:v8';
 import { loadavg } from 'node:os';
 import { decodeNifti } from '../src/io/nifti.js';
@@ -38,6 +41,7 @@ const threads = Number(arg('--threads', '2'));
 const maxRot = Number(arg('--max-rot', '5')), maxTrans = Number(arg('--max-trans', '5')), noise = Number(arg('--noise', '0.02'));
 const seed = Number(arg('--seed', '1'));
 const cache = arg('--cache', '');
+const outDir = arg('--out', '');
 const overrides = JSON.parse(arg('--set', '{}')) as Record<string, unknown>;
 const log = (s: string): void => { if (json) process.stderr.write(s + '\n'); else console.log(s); };
 
@@ -100,16 +104,37 @@ async function main(): Promise<void> {
   const wall = (Date.now() - t0) / 1000;
   backend.dispose();
   const inrPsnr = maskedPsnr(gt.data, res.volume.data);
+  // Does the uncertainty flag the errors? Pearson correlation of the uncertainty with |error| in the mask.
+  let n = 0, su = 0, se = 0, suu = 0, see = 0, sue = 0;
+  const err = new Float32Array(gt.data.length);
+  for (let i = 0; i < gt.data.length; i++) {
+    err[i] = Math.abs(res.volume.data[i]! - gt.data[i]!);
+    if (!(gt.data[i]! > 0)) continue;
+    const u = res.uncertainty.data[i]!, e = err[i]!;
+    n++; su += u; se += e; suu += u * u; see += e * e; sue += u * e;
+  }
+  const uncCorr = (sue / n - (su / n) * (se / n)) / Math.sqrt((suu / n - (su / n) ** 2) * (see / n - (se / n) ** 2));
+  if (outDir) {
+    mkdirSync(outDir, { recursive: true });
+    const like = (data: Float32Array): Volume<Float32Array> => ({ ...gt, data });
+    for (const [name, data] of [['gt', gt.data], ['naive', naive], ['inr', res.volume.data], ['uncertainty', res.uncertainty.data], ['abs-error', err]] as const) {
+      writeFileSync(join(outDir, `${name}.nii`), encodeNifti(like(data)));
+    }
+    writeFileSync(join(outDir, 'motion.json'), JSON.stringify({ convention: 'per stack, per slice [rx, ry, rz (rad), tx, ty, tz (mm)] about the slice centre (src/geometry/slice-stack.ts)',
+      estimated: res.motion.map((m) => Array.from(m)), truth: motion.map((m) => Array.from(m)), sliceStd: res.sliceStd.map((s) => Array.from(s)), sliceScale: res.sliceScale.map((s) => Array.from(s)) }));
+  }
   const before = motionError(new Float64Array(flat(motion).length), flat(motion)), after = motionError(flat(res.motion), flat(motion));
   const fig = {
     input, dims: gt.dims, stacks: stacks.map((s) => s.volume.dims), maxRotDeg: maxRot, maxTransMm: maxTrans, noise, seed, preset, steps: res.config.steps, threads,
     naivePsnrDb: naivePsnr, inrPsnrDb: inrPsnr, gainDb: inrPsnr - naivePsnr,
+    uncertaintyErrorCorrelation: uncCorr,
     motionErrorBefore: before, motionErrorAfter: after, wallSeconds: wall, loadAverage: loadavg(),
   };
   if (json) console.log(JSON.stringify(fig));
   else {
     log(`INR: PSNR ${inrPsnr.toFixed(2)} dB (naive + ${(inrPsnr - naivePsnr).toFixed(2)} dB) in ${wall.toFixed(1)} s on ${threads} threads`);
     log(`motion error (mean over slices): before ${before.meanDeg.toFixed(2)} deg / ${before.meanMm.toFixed(2)} mm; after ${after.meanDeg.toFixed(2)} deg / ${after.meanMm.toFixed(2)} mm`);
+    log(`uncertainty vs |error| in the mask: Pearson r = ${uncCorr.toFixed(3)}`);
     log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   }
 }
