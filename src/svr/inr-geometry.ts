@@ -1,0 +1,93 @@
+/**
+ * Precomputed geometry of the INR slice-to-volume reconstruction: the world -> unit-cube map of
+ * the output grid and the per-slice affines / centres of every stack (src/geometry/slice-stack.ts).
+ *
+ * The field's input is the unit cube of the output grid's box (outer voxel faces): voxel (i,j,k)'s
+ * centre is at u = ((i + 0.5)/nx, (j + 0.5)/ny, (k + 0.5)/nz), and for a world point x (mm)
+ * u = M x + u0 with M = diag(1/n) (D diag(s))^-1 and u0 = 0.5/n - M originMm.
+ */
+import { MedfieldError } from '../core/errors.js';
+import type { Volume } from '../core/volume.js';
+import { psfSigmasMm, sliceAffine, sliceCentreMm, type SliceStack } from '../geometry/slice-stack.js';
+import { psfVoxelScales } from './psf-sampling.js';
+
+export interface UnitMap {
+  /** Row-major 3x3. */
+  readonly M: Float64Array;
+  readonly u0: Float64Array;
+}
+
+/** World (mm) -> unit cube of a grid's box. */
+export function gridUnitMap(grid: Volume): UnitMap {
+  const d = grid.direction, s = grid.spacingMm, n = grid.dims;
+  // A = D diag(s) (column c = direction of axis c times spacing)
+  const a = new Float64Array(9);
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) a[3 * r + c] = d[3 * r + c]! * s[c]!;
+  const det = a[0]! * (a[4]! * a[8]! - a[5]! * a[7]!) - a[1]! * (a[3]! * a[8]! - a[5]! * a[6]!) + a[2]! * (a[3]! * a[7]! - a[4]! * a[6]!);
+  if (!(Math.abs(det) > 1e-12)) throw new MedfieldError('bad-data', 'svr output grid direction', 'expected an invertible direction matrix');
+  const inv = new Float64Array(9);
+  inv[0] = (a[4]! * a[8]! - a[5]! * a[7]!) / det; inv[1] = (a[2]! * a[7]! - a[1]! * a[8]!) / det; inv[2] = (a[1]! * a[5]! - a[2]! * a[4]!) / det;
+  inv[3] = (a[5]! * a[6]! - a[3]! * a[8]!) / det; inv[4] = (a[0]! * a[8]! - a[2]! * a[6]!) / det; inv[5] = (a[2]! * a[3]! - a[0]! * a[5]!) / det;
+  inv[6] = (a[3]! * a[7]! - a[4]! * a[6]!) / det; inv[7] = (a[1]! * a[6]! - a[0]! * a[7]!) / det; inv[8] = (a[0]! * a[4]! - a[1]! * a[3]!) / det;
+  const M = new Float64Array(9), u0 = new Float64Array(3);
+  for (let r = 0; r < 3; r++) {
+    for (let c = 0; c < 3; c++) M[3 * r + c] = inv[3 * r + c]! / n[r]!;
+    u0[r] = 0.5 / n[r]! - (M[3 * r]! * grid.originMm[0] + M[3 * r + 1]! * grid.originMm[1] + M[3 * r + 2]! * grid.originMm[2]);
+  }
+  return { M, u0 };
+}
+
+/** Everything the sampler needs about the stacks, flattened over slices (global slice index s). */
+export interface StackGeometry {
+  readonly nStacks: number;
+  readonly nSlices: number;
+  /** Per stack: first global slice, first global pixel, [nx, ny, nz]. */
+  readonly sliceOffset: Int32Array;
+  readonly pixelOffset: Float64Array;
+  readonly dims: Int32Array;
+  /** Per stack: in-plane axis columns i, j and the slice-axis column (mm per voxel), 9 numbers [ci, cj, ck]. */
+  readonly columns: Float64Array;
+  /** Per stack: PSF sigma in voxel units along i, j, k. */
+  readonly psfScale: Float64Array;
+  /** Per stack: nominal world centre of the whole stack (mm). */
+  readonly stackCentre: Float64Array;
+  /** Per slice: world position of pixel (0,0) (mm), its nominal centre (mm), and its stack. */
+  readonly sliceOrigin: Float64Array;
+  readonly sliceCentre: Float64Array;
+  readonly sliceStack: Int32Array;
+  readonly totalPixels: number;
+}
+
+export function stackGeometry(stacks: readonly SliceStack[]): StackGeometry {
+  if (stacks.length === 0) throw new MedfieldError('bad-data', 'svr stacks', 'expected at least one slice stack');
+  const nStacks = stacks.length;
+  const sliceOffset = new Int32Array(nStacks + 1), pixelOffset = new Float64Array(nStacks + 1), dims = new Int32Array(3 * nStacks);
+  const columns = new Float64Array(9 * nStacks), psfScale = new Float64Array(3 * nStacks), stackCentre = new Float64Array(3 * nStacks);
+  stacks.forEach((st, i) => {
+    const v = st.volume;
+    const [nx, ny, nz] = v.dims;
+    if (!(v.data instanceof Float32Array) || v.data.length !== nx * ny * nz) throw new MedfieldError('bad-data', `svr stack ${st.name}`, `expected Float32 data of ${nx * ny * nz} voxels (${nx}x${ny}x${nz})`);
+    if (!(st.sliceThicknessMm > 0)) throw new MedfieldError('bad-data', `svr stack ${st.name} sliceThicknessMm`, `expected > 0, got ${st.sliceThicknessMm}`);
+    dims[3 * i] = nx; dims[3 * i + 1] = ny; dims[3 * i + 2] = nz;
+    sliceOffset[i + 1] = sliceOffset[i]! + nz;
+    pixelOffset[i + 1] = pixelOffset[i]! + nx * ny * nz;
+    const A = sliceAffine(v, 0);
+    for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) columns[9 * i + 3 * c + r] = A[4 * r + c]!;
+    const ps = psfVoxelScales(psfSigmasMm(st), v.spacingMm);
+    psfScale.set(ps, 3 * i);
+    for (let r = 0; r < 3; r++) stackCentre[3 * i + r] = A[4 * r]! * (nx - 1) / 2 + A[4 * r + 1]! * (ny - 1) / 2 + A[4 * r + 2]! * (nz - 1) / 2 + A[4 * r + 3]!;
+  });
+  const nSlices = sliceOffset[nStacks]!;
+  const sliceOrigin = new Float64Array(3 * nSlices), sliceCentre = new Float64Array(3 * nSlices), sliceStack = new Int32Array(nSlices);
+  stacks.forEach((st, i) => {
+    const A = new Float64Array(12);
+    for (let k = 0; k < st.volume.dims[2]; k++) {
+      const s = sliceOffset[i]! + k;
+      sliceAffine(st.volume, k, A);
+      sliceOrigin[3 * s] = A[3]!; sliceOrigin[3 * s + 1] = A[7]!; sliceOrigin[3 * s + 2] = A[11]!;
+      sliceCentre.set(sliceCentreMm(st.volume, k), 3 * s);
+      sliceStack[s] = i;
+    }
+  });
+  return { nStacks, nSlices, sliceOffset, pixelOffset, dims, columns, psfScale, stackCentre, sliceOrigin, sliceCentre, sliceStack, totalPixels: pixelOffset[nStacks]! };
+}
