@@ -8,7 +8,7 @@
  * fusion could reach if the patient had kept still.
  *
  *   npm run bench:svr -- [--input a.nii.gz,b.nii.gz] [--seed 1] [--max-rot-deg 5] [--max-trans-mm 5]
- *     [--noise 0.02] [--slice-mm 4] [--methods naive-slab,naive-point] [--json]
+ *     [--noise 0.02] [--slice-mm 4] [--methods naive-slab,naive-point,inr] [--preset default] [--steps N] [--threads 2] [--json]
  *   medfield bench svr [same arguments]
  */
 import { existsSync } from 'node:fs';
@@ -19,6 +19,9 @@ import { brainMask, maskedQuality, motionError } from '../src/svr/mask.js';
 import { naiveFusion } from '../src/svr/naive.js';
 import { simulateSvr, type SvrSimulation } from '../src/svr/simulate.js';
 import { loadVolume } from '../src/platform/volume-io.js';
+import { createEnginePool } from '../src/platform/engine-pool.js';
+import type { SvrInrPreset } from '../src/svr/inr-config.js';
+import { svrInr } from '../src/svr/inr.js';
 
 /** A reconstruction method as the benchmark runs it: stacks (and the truth's grid) in, volume (and motion, if estimated) out. */
 export interface SvrBenchMethod {
@@ -31,6 +34,17 @@ export interface SvrBenchMethod {
 export const SVR_BENCH_METHODS: SvrBenchMethod[] = [
   { name: 'naive-slab', run: async (sim, grid) => ({ volume: naiveFusion(sim.stacks, grid, { footprint: 'slab' }).volume, motions: null }) },
   { name: 'naive-point', run: async (sim, grid) => ({ volume: naiveFusion(sim.stacks, grid, { footprint: 'point' }).volume, motions: null }) },
+  {
+    name: 'inr',
+    run: async (sim, grid) => {
+      const backend = await createEnginePool({ threads: Number(arg('--threads', '2')) });
+      try {
+        const steps = arg('--steps', '');
+        const r = await svrInr(sim.stacks, grid, { preset: arg('--preset', 'default') as SvrInrPreset, ...(steps ? { steps: Number(steps) } : {}) }, backend);
+        return { volume: r.volume, motions: r.motion };
+      } finally { backend.dispose(); }
+    },
+  },
 ];
 
 function arg(name: string, def: string): string {

@@ -18,6 +18,9 @@ import { formatOfPath, loadVolume, writeVolume, WRITE_EXTENSIONS } from '../src/
 import { maskOnGrid, SVR_GRID_FRAMES, svrGrid, type SvrGridFrame } from '../src/svr/grid.js';
 import { brainMask } from '../src/svr/mask.js';
 import { buildSvrReportHtml } from '../src/export/svr-report.js';
+import { SVR_INR_PRESETS, type SvrInrPreset } from '../src/svr/inr-config.js';
+import { svrInr, type SvrInrConfigArg } from '../src/svr/inr.js';
+import { createBackend } from './train.js';
 import { NAIVE_FOOTPRINTS, naiveFusion, type NaiveFootprint } from '../src/svr/naive.js';
 import { MOTION_DISTRIBUTIONS, NOISE_MODELS, simulateSvr, type MotionDistribution, type NoiseModel, type SvrSimulationOptions } from '../src/svr/simulate.js';
 import { action, emit, log, parseChoice, parseNumber, type GlobalOptions } from './common.js';
@@ -61,6 +64,27 @@ export const SVR_METHODS: Record<string, SvrMethod> = {
       return { volume: r.volume, details: { footprint: opts.footprint, coveredVoxels: r.covered, voxels: r.volume.data.length } };
     },
   },
+  inr: {
+    what: 'implicit neural representation (hash grid + MLP) fitted to every slice pixel through the slice profile, with per-slice rigid motion, intensity scale and variance (NeSVoR-style)',
+    run: async ({ stacks, grid, opts, progress }) => {
+      let config: Record<string, unknown> = {};
+      if (opts.config) {
+        let text: string;
+        try { text = await fsp.readFile(opts.config, 'utf8'); } catch (e) { throw new MedfieldError('bad-option', opts.config, `cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)})`); }
+        try { config = JSON.parse(text) as Record<string, unknown>; } catch (e) { throw new MedfieldError('bad-file', opts.config, `not valid JSON (${(e as Error).message})`); }
+        if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new MedfieldError('bad-file', opts.config, 'expected a JSON object of svr inr config keys');
+      }
+      const cfg = { ...config, preset: opts.preset ?? (config['preset'] as SvrInrPreset | undefined) ?? 'default', ...(opts.steps !== undefined ? { steps: opts.steps } : {}) } as SvrInrConfigArg;
+      const backend = await createBackend(opts.threads);
+      try {
+        const r = await svrInr(stacks, grid, cfg, backend, { onProgress: (s, t, loss) => progress(s / t, `step ${s}/${t} loss ${loss.toFixed(4)}`) });
+        return {
+          volume: r.volume, motions: r.motion, uncertainty: r.uncertainty, simulated: r.simulated, sliceStd: r.sliceStd, history: r.history, config: r.config,
+          details: { steps: r.config.steps, finalLoss: r.history.length ? r.history[r.history.length - 1]!.loss : null },
+        };
+      } finally { backend.dispose(); }
+    },
+  },
 };
 
 /** The method used without --method: the full reconstruction when registered, else naive fusion. */
@@ -71,6 +95,7 @@ export function defaultSvrMethod(): string {
 export interface SvrOpts {
   output: string; method?: string; spacing?: number; mask?: string; like?: string; frame?: number; thickness?: number;
   footprint: NaiveFootprint; gridFrame: SvrGridFrame; margin?: number;
+  preset?: SvrInrPreset; steps?: number; config?: string; threads?: number;
 }
 
 /** File stem without the volume extension: out.nii.gz -> out. */
@@ -91,6 +116,10 @@ export function registerSvr(program: Command): void {
     .option('--thickness <mm>', 'slice thickness of every stack, mm (default: each stack\'s slice spacing)', parseNumber('--thickness', { min: 0, exclusiveMin: true }))
     .option('--footprint <f>', `naive: splat each voxel at its centre (point) or over its slice thickness (slab)`, parseChoice('--footprint', NAIVE_FOOTPRINTS), 'slab')
     .option('--grid-frame <f>', 'output orientation: ras (identity direction) or first-stack', parseChoice('--grid-frame', SVR_GRID_FRAMES), 'ras')
+    .option('--preset <p>', `inr: preset (${Object.keys(SVR_INR_PRESETS).join(', ')}; default 'default')`, parseChoice('--preset', Object.keys(SVR_INR_PRESETS) as SvrInrPreset[]))
+    .option('--steps <n>', 'inr: optimisation steps (default: the preset\'s)', parseNumber('--steps', { integer: true, min: 1 }))
+    .option('--config <file>', 'inr: JSON object of config keys over the preset (src/svr/inr-config.ts)')
+    .option('--threads <n>', 'inr: compute threads (default: up to 2)', parseNumber('--threads', { integer: true, min: 1, max: 256 }))
     .option('--margin <mm>', 'extra margin around the stacks\' box, mm', parseNumber('--margin', { min: 0 }))
     .action(action(async (files: string[], opts: SvrOpts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();

@@ -124,12 +124,33 @@ export interface MotionError {
   slices: number;
 }
 
+/** Mean of each of the 6 motion parameters over all slices of all stacks. */
+function meanMotion(m: readonly SliceMotion[]): Float64Array {
+  const mean = new Float64Array(6);
+  let n = 0;
+  for (const M of m) for (let o = 0; o < M.length; o += 6, n++) for (let a = 0; a < 6; a++) mean[a]! += M[o + a]!;
+  for (let a = 0; a < 6; a++) mean[a]! /= Math.max(1, n);
+  return mean;
+}
+
 /**
  * Compares per-slice motions (slice-stack.ts convention: the same rotation centres, so the
  * parameters compare directly). `estimate` null = no motion estimated (all zero).
+ *
+ * Gauge: a reconstruction from the slices alone fixes its frame only up to one global rigid
+ * motion; medfield's INR fixes it by a zero mean of every motion parameter over all slices. With
+ * `removeMean` (default true) the mean of each parameter is removed from the truth and from the
+ * estimate before comparing (exact for translations, first order for the small rotations of
+ * the svr protocol), so both are compared in that same gauge; the "true" figures are then the
+ * truth's deviations from its mean.
  */
-export function motionError(truth: readonly SliceMotion[], estimate: readonly SliceMotion[] | null): MotionError {
+export function motionError(truth: readonly SliceMotion[], estimate: readonly SliceMotion[] | null, opts: { removeMean?: boolean } = {}): MotionError {
   if (estimate && estimate.length !== truth.length) throw new MedfieldError('bad-data', 'motion', `estimate has ${estimate.length} stacks, truth ${truth.length}`);
+  if (opts.removeMean ?? true) {
+    const mt = meanMotion(truth), me = estimate ? meanMotion(estimate) : new Float64Array(6);
+    truth = truth.map((M) => M.map((v, i) => v - mt[i % 6]!));
+    if (estimate) estimate = estimate.map((M) => M.map((v, i) => v - me[i % 6]!));
+  }
   const Rt = new Float64Array(9), Re = new Float64Array(9);
   let et = 0, er = 0, tt = 0, tr = 0, count = 0;
   for (let s = 0; s < truth.length; s++) {

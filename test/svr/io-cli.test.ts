@@ -215,12 +215,12 @@ describe('medfield simulate --protocol svr and medfield svr, end to end', () => 
     // the same without motion fuses better
     const still = path.join(dir, 'still');
     assert.equal(runCli(['simulate', phantom, '--protocol', 'svr', '--slice-mm', '8', '--inplane-mm', '4', '--max-rot-deg', '0', '--max-trans-mm', '0', '--seed', '5', '-o', still]).code, 0);
-    const n2 = runCli(['svr', ...['stack1', 'stack2', 'stack3'].map((s) => path.join(still, `${s}.nii.gz`)), '-o', path.join(dir, 'still.nii.gz'), '--like', path.join(still, 'gt.nii.gz')]);
+    const n2 = runCli(['svr', ...['stack1', 'stack2', 'stack3'].map((s) => path.join(still, `${s}.nii.gz`)), '-o', path.join(dir, 'still.nii.gz'), '--method', 'naive', '--like', path.join(still, 'gt.nii.gz')]);
     assert.equal(n2.code, 0, n2.stderr);
     const ev2 = runCli(['eval', path.join(dir, 'still.nii.gz'), path.join(still, 'gt.nii.gz'), '--mask', path.join(still, 'mask.nii.gz'), '--json']);
     assert.ok((ev2.json!.psnr as number) > moving + 0.5, `still ${ev2.json!.psnr} dB vs moving ${moving} dB`);
     // default grid: RAS, isotropic at the finest in-plane spacing, covering the stacks
-    const d = runCli(['svr', ...stacks, '-o', path.join(dir, 'def.nii.gz'), '--json']);
+    const d = runCli(['svr', ...stacks, '-o', path.join(dir, 'def.nii.gz'), '--method', 'naive', '--json']);
     assert.equal(d.code, 0, d.stderr);
     const grid = d.json!.grid as { spacingMm: number[]; direction: number[]; dims: number[] };
     assert.deepEqual(grid.spacingMm, [4, 4, 4]);
@@ -228,7 +228,7 @@ describe('medfield simulate --protocol svr and medfield svr, end to end', () => 
     assert.ok(grid.dims.every((x) => x >= 40), `dims ${grid.dims}`);
     // --mask: the grid is the mask's box and the output is zero outside the mask
     const masked = path.join(dir, 'masked.nii.gz');
-    const mk = runCli(['svr', ...stacks, '-o', masked, '--mask', path.join(sim, 'mask.nii.gz'), '--spacing', '4', '--grid-frame', 'first-stack', '--json']);
+    const mk = runCli(['svr', ...stacks, '-o', masked, '--method', 'naive', '--mask', path.join(sim, 'mask.nii.gz'), '--spacing', '4', '--grid-frame', 'first-stack', '--json']);
     assert.equal(mk.code, 0, mk.stderr);
     const mgrid = mk.json!.grid as { dims: number[] };
     assert.ok(mgrid.dims.every((x, c) => x <= (d.json!.grid as { dims: number[] }).dims[c]!), `mask grid ${mgrid.dims}`);

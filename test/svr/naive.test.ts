@@ -104,14 +104,22 @@ test('brainMask: largest component with its holes filled; maskedQuality states t
   assert.throws(() => maskedQuality(v, { ...v, dims: [n, n, n - 1], data: new Float32Array(n * n * (n - 1)) }, m.data), /ground-truth grid/);
 });
 
-test('motionError: zero against itself, the true magnitudes against no estimate, a known rotation difference', () => {
+test('motionError: zero against itself, the true magnitudes against no estimate, a known rotation difference; the gauge (a common offset) is removed', () => {
   const t = [new Float64Array([0, 0, 0.1, 3, 4, 0, 0.05, 0, 0, 0, 0, 1])];
-  assert.deepEqual({ ...motionError(t, t), meanTrueTranslationMm: 0, meanTrueRotationDeg: 0 }, { meanTranslationMm: 0, meanRotationDeg: 0, meanTrueTranslationMm: 0, meanTrueRotationDeg: 0, slices: 2 });
-  const z = motionError(t, null);
+  const raw = { removeMean: false };
+  assert.deepEqual({ ...motionError(t, t, raw), meanTrueTranslationMm: 0, meanTrueRotationDeg: 0 }, { meanTranslationMm: 0, meanRotationDeg: 0, meanTrueTranslationMm: 0, meanTrueRotationDeg: 0, slices: 2 });
+  const z = motionError(t, null, raw);
   assert.ok(Math.abs(z.meanTranslationMm - 3) < 1e-12 && Math.abs(z.meanRotationDeg - (0.15 / 2) * 180 / Math.PI) < 1e-9);
-  const e = motionError(t, [new Float64Array([0, 0, 0.1, 3, 4, 0, -0.05, 0, 0, 0, 0, 1])]);
+  const e = motionError(t, [new Float64Array([0, 0, 0.1, 3, 4, 0, -0.05, 0, 0, 0, 0, 1])], raw);
   assert.ok(Math.abs(e.meanRotationDeg - (0.1 / 2) * 180 / Math.PI) < 1e-9 && e.meanTranslationMm === 0);
   assert.throws(() => motionError(t, [new Float64Array(6)]), /slices/);
+  // the same motion in another gauge (every slice shifted by 2 mm along x): 2 mm raw, 0 gauge-aligned
+  const shifted = [t[0]!.map((v, i) => (i % 6 === 3 ? v + 2 : v))];
+  assert.ok(Math.abs(motionError(t, shifted, raw).meanTranslationMm - 2) < 1e-12);
+  assert.ok(motionError(t, shifted).meanTranslationMm < 1e-12);
+  // no estimate, gauge-aligned: the truth's deviations from its mean translation (1.5, 2, 0.5)
+  const dev = Math.hypot(1.5, 2, 0.5);
+  assert.ok(Math.abs(motionError(t, null).meanTranslationMm - dev) < 1e-12);
 });
 
 test('end to end in memory: without motion naive fusion beats naive fusion with 5 deg / 5 mm motion', () => {

@@ -16,7 +16,7 @@ test('real 4D sagittal EPI stacks (dcm_qa_sag): a frame must be chosen; frame 5 
   const bad = runCli(['svr', ...files, '-o', out]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /2_fmri_SagAP\.nii: is a 4D series of 6 volumes; choose one with --frame t \(0\.\.5\)/);
-  const r = runCli(['svr', ...files, '-o', out, '--frame', '5', '--thickness', '3', '--json']);
+  const r = runCli(['svr', ...files, '-o', out, '--method', 'naive', '--frame', '5', '--thickness', '3', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const stacks = r.json!.stacks as { dims: number[]; sliceThicknessMm: number }[];
   assert.deepEqual(stacks.map((s) => s.dims), [[64, 64, 36], [64, 64, 36]]);
