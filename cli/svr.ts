@@ -93,7 +93,7 @@ export function defaultSvrMethod(): string {
 }
 
 export interface SvrOpts {
-  output: string; method?: string; spacing?: number; mask?: string; like?: string; frame?: number; thickness?: number;
+  output: string; method?: string; spacing?: number; mask?: string; like?: string; frame?: number | 'all'; thickness?: number;
   footprint: NaiveFootprint; gridFrame: SvrGridFrame; margin?: number;
   preset?: SvrInrPreset; steps?: number; config?: string; threads?: number;
 }
@@ -112,7 +112,7 @@ export function registerSvr(program: Command): void {
     .option('--spacing <mm>', 'isotropic output voxel size, mm (default: the finest in-plane spacing of the stacks)', parseNumber('--spacing', { min: 0, exclusiveMin: true }))
     .option('--mask <file>', 'reconstruct over the box of this mask\'s nonzero voxels and zero the output outside it')
     .option('--like <file>', 'write onto the grid of this volume (e.g. the simulation\'s gt.nii.gz, for `medfield eval`)')
-    .option('--frame <t>', 'frame of 4D stack files to use (0-based)', parseNumber('--frame', { integer: true, min: 0 }))
+    .option('--frame <t>', "frame of 4D stack files to use (0-based), or 'all': every frame is a stack of its own", (v: string) => (v === 'all' ? 'all' : parseNumber('--frame', { integer: true, min: 0 })(v)))
     .option('--thickness <mm>', 'slice thickness of every stack, mm (default: each stack\'s slice spacing)', parseNumber('--thickness', { min: 0, exclusiveMin: true }))
     .option('--footprint <f>', `naive: splat each voxel at its centre (point) or over its slice thickness (slab)`, parseChoice('--footprint', NAIVE_FOOTPRINTS), 'slab')
     .option('--grid-frame <f>', 'output orientation: ras (identity direction) or first-stack', parseChoice('--grid-frame', SVR_GRID_FRAMES), 'ras')
@@ -131,7 +131,7 @@ export function registerSvr(program: Command): void {
       if (opts.like && (opts.spacing !== undefined || opts.margin !== undefined)) throw new MedfieldError('bad-option', '--like', '--like fixes the grid; drop --spacing / --margin');
       await assertWritableTarget(opts.output);
       const t0 = performance.now();
-      const { stacks, notes } = await loadStacks(files, { frame: opts.frame, thicknessMm: opts.thickness });
+      const { stacks, notes, sources } = await loadStacks(files, { frame: opts.frame, thicknessMm: opts.thickness });
       for (const n of notes) log(g, `note: ${n}`);
       let maskVol: Volume | undefined;
       if (opts.mask) {
@@ -163,7 +163,7 @@ export function registerSvr(program: Command): void {
         await writeVolume(opts.output, out.volume);
         written.push(opts.output);
         if (out.motions) {
-          await writeFileAtomic(`${stem}.motion.json`, formatMotionJson(stacks, out.motions, { method }, files.map((f) => path.basename(f))));
+          await writeFileAtomic(`${stem}.motion.json`, formatMotionJson(stacks, out.motions, { method }, sources.map((f) => path.basename(f))));
           written.push(`${stem}.motion.json`);
           await writeFileAtomic(`${stem}.slices.png`, sliceComparisonPng(stacks, out.volume, out.motions));
           written.push(`${stem}.slices.png`);

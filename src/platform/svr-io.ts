@@ -18,8 +18,8 @@ import { loadVolume, writeVolume } from './volume-io.js';
 import { readFileChecked, writeFileAtomic } from './fs.js';
 
 export interface StackLoadOptions {
-  /** Frame of a 4D series to use (0-based); required for 4D files. */
-  frame?: number;
+  /** Frame of a 4D series to use (0-based), or 'all': every frame is a stack of its own (named file[t]); required for 4D files. */
+  frame?: number | 'all';
   /** Slice thickness (mm) for every stack; default: each stack's slice spacing. */
   thicknessMm?: number;
 }
@@ -27,6 +27,8 @@ export interface StackLoadOptions {
 /** Loaded stacks and notes worth telling the user (e.g. an isotropic stack, a permuted axis). */
 export interface LoadedStacks {
   stacks: SliceStack[];
+  /** The file each stack came from (several stacks per file with frame 'all'). */
+  sources: string[];
   notes: string[];
 }
 
@@ -34,7 +36,7 @@ export interface LoadedStacks {
 function pickFrame(v: Volume | VolumeSeries, file: string, frame: number | undefined): Volume {
   const frames = 'frames' in v ? v.frames : 1;
   if (frames > 1 && frame === undefined) {
-    throw new MedfieldError('bad-file', file, `is a 4D series of ${frames} volumes; choose one with --frame t (0..${frames - 1}), expected 3D slice stacks`);
+    throw new MedfieldError('bad-file', file, `is a 4D series of ${frames} volumes; choose one with --frame t (0..${frames - 1}) or make every frame a stack with --frame all; expected 3D slice stacks`);
   }
   const t = frame ?? 0;
   if (!Number.isInteger(t) || t < 0 || t >= frames) {
@@ -128,16 +130,22 @@ export function checkStacksOverlap(stacks: readonly SliceStack[]): void {
 /** Loads and checks stack files (see toSliceStack and checkStacksOverlap). */
 export async function loadStacks(files: readonly string[], opts: StackLoadOptions = {}): Promise<LoadedStacks> {
   if (files.length === 0) throw new MedfieldError('bad-option', 'stacks', 'expected at least one stack file');
-  const stacks: SliceStack[] = [], notes: string[] = [];
+  const stacks: SliceStack[] = [], notes: string[] = [], sources: string[] = [];
   for (const f of files) {
     const { volume } = await loadVolume(f);
-    const r = toSliceStack(pickFrame(volume, f, opts.frame), f, opts);
-    stacks.push(r.stack);
-    notes.push(...r.notes);
+    const frames = 'frames' in volume ? volume.frames : 1;
+    const picks = opts.frame === 'all' ? Array.from({ length: frames }, (_, t) => t) : [opts.frame];
+    for (const t of picks) {
+      const r = toSliceStack(pickFrame(volume, f, t), f, opts);
+      const stack = opts.frame === 'all' && frames > 1 ? { ...r.stack, name: `${r.stack.name}[${t}]` } : r.stack;
+      stacks.push(stack);
+      sources.push(f);
+      if (t === picks[0] || opts.frame !== 'all') notes.push(...r.notes);
+    }
   }
   checkStacksOverlap(stacks);
   if (stacks.length === 1) notes.push('one stack only: nothing to fuse across orientations');
-  return { stacks, notes };
+  return { stacks, notes, sources };
 }
 
 // ---------------------------------------------------------------------------------------------
