@@ -30,3 +30,15 @@ test('real 4D sagittal EPI stacks (dcm_qa_sag): a frame must be chosen; frame 5 
   for (let p = 0; p < v.data.length; p++) max = Math.max(max, v.data[p]!);
   assert.ok(max > 1000, `max ${max}`);
 });
+
+test('real 4D EPI with --frame all: every frame is a stack of its own, named file[t]', { skip: skipWithoutData(SAG) }, () => {
+  const file = sharedData(SAG, '3_fmri_SagHF.nii');
+  const dir = mkdtempSync(path.join(tmpdir(), 'medfield-svr-all-'));
+  const r = runCli(['svr', file, '--frame', 'all', '--method', 'naive', '-o', path.join(dir, 'all.nii.gz'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const stacks = r.json!.stacks as { name: string }[];
+  assert.deepEqual(stacks.map((s) => s.name), [0, 1, 2, 3, 4, 5].map((t) => `3_fmri_SagHF.nii[${t}]`));
+  const bad = runCli(['svr', file, '--frame', 'some', '-o', path.join(dir, 'x.nii.gz')]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--frame/);
+});
