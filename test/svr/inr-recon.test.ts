@@ -17,7 +17,7 @@ import type { SliceStack } from '../../src/geometry/slice-stack.js';
 import { ellipsoidPhantom, maskedPsnr, sampleZero, synthStacks } from '../helpers/svr-synth.js';
 import {
   SVR_INR_ZERO_MOTION_MIN_PSNR_DB, SVR_INR_ZERO_MOTION_MIN_GAIN_DB, SVR_INR_MOTION_MAX_MM, SVR_INR_MOTION_MAX_DEG,
-  SVR_INR_MOTION_MIN_GAIN_DB, SVR_INR_OUTLIER_STD_RATIO, SVR_INR_SIMULATED_REL_RMS,
+  SVR_INR_MOTION_MIN_GAIN_DB, SVR_INR_OUTLIER_STD_RATIO, SVR_INR_SIMULATED_REL_RMS, SVR_INR_COARSE_GRID_MIN_PSNR_DB,
 } from '../tolerances.js';
 
 const gt = ellipsoidPhantom(32, 2, 40);
@@ -105,4 +105,20 @@ test('svr-inr config: presets resolve, bad values name the field', () => {
   assert.throws(() => resolveSvrInrConfig({ preset: 'fast', steps: 0 }), (e: unknown) => e instanceof MedfieldError && /steps/.test(e.message));
   assert.throws(() => resolveSvrInrConfig({ preset: 'fast', motion: { stackStart: 0.5, sliceStart: 0.2 } }), (e: unknown) => e instanceof MedfieldError && /motion/.test(e.message));
   assert.throws(() => resolveSvrInrConfig('nope' as 'fast'), (e: unknown) => e instanceof MedfieldError && /preset/.test(e.message));
+});
+
+test('svr-inr output grid: any spacing over the same box (4 mm grid vs the 2 mm phantom block-averaged)', async (t) => {
+  const { stacks } = synthStacks(gt, { inPlaneMm: 2, sliceMm: 4, maxRotDeg: 0, maxTransMm: 0, noise: 0.01, seed: 1 });
+  const o = -(15 / 2) * 4;
+  const coarse: Volume<Float32Array> = { data: new Float32Array(0), dims: [16, 16, 16], spacingMm: [4, 4, 4], originMm: [o, o, o], direction: Float64Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]) };
+  const be = createCpuBackend({ simd: true });
+  const res = await svrInr(stacks, coarse, { preset: 'fast', motion: { enabled: false } }, be);
+  be.dispose();
+  assert.deepEqual(res.volume.dims, [16, 16, 16]);
+  assert.deepEqual(res.volume.spacingMm, [4, 4, 4]);
+  const ref = new Float32Array(16 ** 3);
+  for (let k = 0; k < 32; k++) for (let j = 0; j < 32; j++) for (let i = 0; i < 32; i++) ref[(i >> 1) + 16 * ((j >> 1) + 16 * (k >> 1))] += gt.data[i + 32 * (j + 32 * k)]! / 8;
+  const p = maskedPsnr(ref, res.volume.data);
+  t.diagnostic(`4 mm grid: PSNR ${p.toFixed(2)} dB vs the block-averaged phantom`);
+  assert.ok(p >= SVR_INR_COARSE_GRID_MIN_PSNR_DB, `PSNR ${p.toFixed(2)} dB`);
 });
