@@ -45,9 +45,9 @@ function naive(stacks: readonly SliceStack[], grid: Volume): Float32Array {
   return out;
 }
 
-async function run(stacks: SliceStack[], over: Record<string, unknown>): Promise<SvrInrResult> {
+async function run(stacks: SliceStack[], over: Record<string, unknown>, grid: Volume = gt): Promise<SvrInrResult> {
   const be = createCpuBackend({ simd: true });
-  try { return await svrInr(stacks, gt, { preset: 'fast', ...over }, be); } finally { be.dispose(); }
+  try { return await svrInr(stacks, grid, { preset: 'fast', ...over }, be); } finally { be.dispose(); }
 }
 
 test('svr-inr without motion: PSNR in the mask above the stated floor and above naive fusion; outputs on the grid; simulated slices match the acquired ones', async (t) => {
@@ -72,15 +72,19 @@ test('svr-inr without motion: PSNR in the mask above the stated floor and above 
   assert.ok(res.history.length > 0 && res.history.every((h) => Number.isFinite(h.loss)));
 });
 
-test('svr-inr with 3 deg / 2 mm per-slice motion: estimated motion within tolerance and better than without correction; PSNR gain over the uncorrected fit', async (t) => {
-  const { stacks, motion } = synthStacks(gt, { inPlaneMm: 2, sliceMm: 4, maxRotDeg: 3, maxTransMm: 2, noise: 0.01, seed: 1 });
-  const [corr, uncorr] = [await run(stacks, {}), await run(stacks, { motion: { enabled: false } })];
+test('svr-inr with 3 deg / 2 mm per-slice motion (48^3 phantom): estimated motion within tolerance and better than without correction; PSNR gain over the uncorrected fit', async (t) => {
+  // A larger phantom (96 mm) than the others: rotations of smaller slices with 2-mm pixels move
+  // edges by a fraction of a pixel and are barely determined (docs/svr-inr.md).
+  const big = ellipsoidPhantom(48, 2, 80);
+  const { stacks, motion } = synthStacks(big, { inPlaneMm: 2, sliceMm: 4, maxRotDeg: 3, maxTransMm: 2, noise: 0.01, seed: 1 });
+  const [corr, uncorr] = [await run(stacks, {}, big), await run(stacks, { motion: { enabled: false } }, big)];
   const truth = flat(motion);
   const after = motionError(flat(corr.motion), truth), before = motionError(new Float64Array(truth.length), truth);
-  const pc = maskedPsnr(gt.data, corr.volume.data), pu = maskedPsnr(gt.data, uncorr.volume.data);
+  const pc = maskedPsnr(big.data, corr.volume.data), pu = maskedPsnr(big.data, uncorr.volume.data);
   t.diagnostic(`motion: before ${before.meanDeg.toFixed(3)} deg / ${before.meanMm.toFixed(3)} mm, after ${after.meanDeg.toFixed(3)} deg / ${after.meanMm.toFixed(3)} mm; PSNR corrected ${pc.toFixed(2)} dB, uncorrected ${pu.toFixed(2)} dB`);
   assert.ok(after.meanMm <= SVR_INR_MOTION_MAX_MM, `translation error ${after.meanMm.toFixed(3)} mm (before ${before.meanMm.toFixed(3)})`);
   assert.ok(after.meanMm < before.meanMm, 'translation error must fall');
+  assert.ok(after.meanDeg < before.meanDeg, 'rotation error must fall');
   assert.ok(after.meanDeg <= SVR_INR_MOTION_MAX_DEG, `rotation error ${after.meanDeg.toFixed(3)} deg (before ${before.meanDeg.toFixed(3)})`);
   assert.ok(pc >= pu + SVR_INR_MOTION_MIN_GAIN_DB, `corrected ${pc.toFixed(2)} dB vs uncorrected ${pu.toFixed(2)} dB`);
 });
