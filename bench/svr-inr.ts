@@ -14,6 +14,7 @@
  *     [--max-rot 5] [--max-trans 5] [--noise 0.02] [--seed 1] [--set '{"motion":{"enabled":false}}'] [--json]
  *     [--cache /tmp/svr-stacks.bin]   (reuse the simulated stacks of an identical earlier run)
  *     [--out dir]   (writes gt, naive, inr, uncertainty, |error| as NIfTI and motion.json)
+ *     [--outliers 6]   (corrupts that many random slices after simulation: 0.3 x signal + uniform noise up to 0.4 x max)
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +43,7 @@ const maxRot = Number(arg('--max-rot', '5')), maxTrans = Number(arg('--max-trans
 const seed = Number(arg('--seed', '1'));
 const cache = arg('--cache', '');
 const outDir = arg('--out', '');
+const outliers = Number(arg('--outliers', '0'));
 const overrides = JSON.parse(arg('--set', '{}')) as Record<string, unknown>;
 const log = (s: string): void => { if (json) process.stderr.write(s + '\n'); else console.log(s); };
 
@@ -90,6 +92,23 @@ async function main(): Promise<void> {
     if (cache) writeFileSync(cache, serialize({ key, sim }));
   }
   const { stacks, motion } = sim;
+  // Outlier slices (signal dropout + noise): which ones, to report their fitted std.
+  const corrupted: [number, number][] = [];
+  if (outliers > 0) {
+    let gmax = 0;
+    for (const x of gt.data) gmax = Math.max(gmax, x);
+    let r = 12345;
+    const next = (): number => { r = (r * 16807) % 2147483647; return r / 2147483647; };
+    while (corrupted.length < outliers) {
+      const st = Math.floor(next() * stacks.length), nz = stacks[st]!.volume.dims[2];
+      const k = Math.floor(nz * (0.3 + 0.4 * next()));
+      if (corrupted.some(([a, b]) => a === st && b === k)) continue;
+      corrupted.push([st, k]);
+      const v = stacks[st]!.volume, n = v.dims[0] * v.dims[1];
+      for (let i = k * n; i < (k + 1) * n; i++) v.data[i] = 0.3 * v.data[i]! + 0.4 * gmax * next();
+    }
+    log(`corrupted slices (stack, index): ${corrupted.map(([a, b]) => `(${stacks[a]!.name}, ${b})`).join(' ')}`);
+  }
   log(`simulated ${stacks.map((s) => `${s.name} ${s.volume.dims.join('x')}`).join(', ')} (motion <= ${maxRot} deg / ${maxTrans} mm, Rician noise ${noise} x max) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   t = Date.now();
   const naive = naiveFusion(stacks, gt);
@@ -114,6 +133,10 @@ async function main(): Promise<void> {
     n++; su += u; se += e; suu += u * u; see += e * e; sue += u * e;
   }
   const uncCorr = (sue / n - (su / n) * (se / n)) / Math.sqrt((suu / n - (su / n) ** 2) * (see / n - (se / n) ** 2));
+  if (corrupted.length && res.config.variance.slice) {
+    const all = res.sliceStd.flatMap((a) => Array.from(a)).sort((a, b) => a - b), med = all[Math.floor(all.length / 2)]!;
+    log(`fitted slice std of the corrupted slices / median of all: ${corrupted.map(([a, b]) => (res.sliceStd[a]![b]! / med).toFixed(1)).join(' ')}`);
+  }
   if (outDir) {
     mkdirSync(outDir, { recursive: true });
     const like = (data: Float32Array): Volume<Float32Array> => ({ ...gt, data });
@@ -134,7 +157,7 @@ async function main(): Promise<void> {
   else {
     log(`INR: PSNR ${inrPsnr.toFixed(2)} dB (naive + ${(inrPsnr - naivePsnr).toFixed(2)} dB) in ${wall.toFixed(1)} s on ${threads} threads`);
     log(`motion error (mean over slices): before ${before.meanDeg.toFixed(2)} deg / ${before.meanMm.toFixed(2)} mm; after ${after.meanDeg.toFixed(2)} deg / ${after.meanMm.toFixed(2)} mm`);
-    log(`uncertainty vs |error| in the mask: Pearson r = ${uncCorr.toFixed(3)}`);
+    if (Number.isFinite(uncCorr)) log(`uncertainty vs |error| in the mask: Pearson r = ${uncCorr.toFixed(3)}`);
     log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   }
 }

@@ -42,7 +42,7 @@ export const svrInrConfigSchema = z.strictObject({
    * motion is fitted against a smooth field that cannot absorb it. 0 = off.
    */
   coarseToFine: z.strictObject({ startLevels: int.min(0).default(0), fullAt: frac.default(0.7) }).prefault({}),
-  /** Pixels are drawn from those above threshold * (intensity scale), plus this fraction uniformly from all pixels. */
+  /** Pixels (those whose nominal centre is inside the output grid) are drawn from those above threshold * (intensity scale), plus this fraction uniformly from all. */
   sampling: z.strictObject({
     threshold: frac.default(0.02),
     backgroundFraction: frac.default(0.1),

@@ -40,7 +40,8 @@ export interface SvrInrState {
   readonly aGrad: Float64Array;
   /** Gradient of the loss w.r.t. the motion parameters of the level last evaluated (6 per group). */
   readonly motionGrad: Float64Array;
-  /** Foreground pixel ids (global) and their count. */
+  /** Pixel ids (global) inside the output grid's box, and those above the intensity threshold. */
+  readonly pool: Float64Array;
   readonly fg: Float64Array;
   // batch
   readonly B: number; readonly K: number; readonly N: number; readonly R: number; readonly total: number;
@@ -66,12 +67,32 @@ export function createSvrInrState(stacks: readonly SliceStack[], grid: Volume, c
   const map = gridUnitMap(grid);
   const nS = geo.nSlices, nSt = geo.nStacks;
   const D = cfg.field.mlp!.outputDim;
+  // Pixel pools (global ids): `inside` = pixels whose nominal centre lies in the output grid's box
+  // (pixels outside it would be fitted by the clamped boundary of the field), `fg` = those above
+  // the threshold.
   const thr = cfg.sampling.threshold * norm;
-  let nFg = 0;
-  for (const s of stacks) for (const v of s.volume.data) if (v > thr) nFg++;
-  const fg = new Float64Array(nFg);
-  let q = 0;
-  stacks.forEach((s, st) => { const d = s.volume.data, off = geo.pixelOffset[st]!; for (let i = 0; i < d.length; i++) if (d[i]! > thr) fg[q++] = off + i; });
+  const inside: number[] = [], fgList: number[] = [];
+  const M = map.M, u0 = map.u0;
+  stacks.forEach((s, stk) => {
+    const d = s.volume.data, off = geo.pixelOffset[stk]!, [nx, ny, nz] = s.volume.dims, cb = 9 * stk, cl = geo.columns;
+    for (let k = 0; k < nz; k++) {
+      const sl = geo.sliceOffset[stk]! + k;
+      for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+        let ok = true;
+        for (let a = 0; a < 3 && ok; a++) {
+          let u = u0[a]!;
+          for (let r = 0; r < 3; r++) u += M[3 * a + r]! * (geo.sliceOrigin[3 * sl + r]! + cl[cb + r]! * i + cl[cb + 3 + r]! * j);
+          ok = u >= 0 && u <= 1;
+        }
+        if (!ok) continue;
+        const local = i + nx * (j + ny * k);
+        inside.push(off + local);
+        if (d[local]! > thr) fgList.push(off + local);
+      }
+    }
+  });
+  if (inside.length === 0) throw new MedfieldError('bad-data', 'svr stacks', 'no slice pixel lies inside the output grid; expected the grid to cover the stacks');
+  const fg = Float64Array.from(fgList), pool = Float64Array.from(inside);
   const gh = cfg.psfRule === 'gauss-hermite' ? gaussHermitePsfRule(cfg.psfNodes) : null;
   const B = cfg.batchPixels, K = gh ? gh.count : cfg.psfSamples, N = B * K;
   const normals = new Float64Array(3 * N);
@@ -84,7 +105,7 @@ export function createSvrInrState(stacks: readonly SliceStack[], grid: Volume, c
     cfg, stacks, geo, map, field, norm, D, logV0: Math.log(cfg.variance.initStd ** 2), floorVar: cfg.variance.floorStd ** 2,
     sliceMotion: new Float64Array(6 * nS), stackMotion: new Float64Array(6 * nSt),
     bScale: new Float64Array(nS), aVar: new Float64Array(nS).fill(Math.log(cfg.variance.initStd ** 2)),
-    bGrad: new Float64Array(nS), aGrad: new Float64Array(nS), motionGrad: new Float64Array(6 * G), fg,
+    bGrad: new Float64Array(nS), aGrad: new Float64Array(nS), motionGrad: new Float64Array(6 * G), pool, fg,
     B, K, N, R, total,
     bPid: new Float64Array(B), normals, psfW: gh ? gh.weights : new Float64Array(K).fill(1 / K), psfRandom: !gh, regBase: new Float32Array(3 * R),
     xIn: new Float32Array(3 * cap), yOut: new Float32Array(D * cap), dOut: new Float32Array(D * total), gU: new Float32Array(3 * total),
@@ -94,10 +115,10 @@ export function createSvrInrState(stacks: readonly SliceStack[], grid: Volume, c
   };
 }
 
-/** Draws a batch: B pixels (foreground pool + a background fraction), Monte-Carlo PSF normals (when `psf`), regularisation base points. */
+/** Draws a batch: B pixels (foreground pool + a fraction from all pixels inside the grid), Monte-Carlo PSF normals (when `psf`), regularisation base points. */
 export function drawBatch(st: SvrInrState, rng: Rng, psf: boolean): void {
   const nFg = st.fg.length, bgFrac = nFg === 0 ? 1 : st.cfg.sampling.backgroundFraction;
-  for (let b = 0; b < st.B; b++) st.bPid[b] = rng.next() < bgFrac ? Math.floor(rng.next() * st.geo.totalPixels) : st.fg[rng.int(nFg)]!;
+  for (let b = 0; b < st.B; b++) st.bPid[b] = rng.next() < bgFrac ? st.pool[rng.int(st.pool.length)]! : st.fg[rng.int(nFg)]!;
   if (psf && st.psfRandom) drawPsfNormals(rng, st.normals);
   for (let i = 0; i < st.regBase.length; i++) st.regBase[i] = rng.next();
 }
