@@ -25,7 +25,7 @@ import { decodeNifti } from '../src/io/nifti.js';
 import type { Volume } from '../src/core/volume.js';
 import { createEnginePool } from '../src/platform/engine-pool.js';
 import { svrInr } from '../src/svr/inr.js';
-import { motionError } from '../src/svr/motion.js';
+import { motionError } from '../src/svr/mask.js';
 import { gridUnitMap } from '../src/svr/inr-geometry.js';
 import { maskedPsnr, sampleZero, synthStacks } from '../test/helpers/svr-synth.js';
 import type { SliceStack } from '../src/geometry/slice-stack.js';
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     writeFileSync(join(outDir, 'motion.json'), JSON.stringify({ convention: 'per stack, per slice [rx, ry, rz (rad), tx, ty, tz (mm)] about the slice centre (src/geometry/slice-stack.ts)',
       estimated: res.motion.map((m) => Array.from(m)), truth: motion.map((m) => Array.from(m)), sliceStd: res.sliceStd.map((s) => Array.from(s)), sliceScale: res.sliceScale.map((s) => Array.from(s)) }));
   }
-  const before = motionError(new Float64Array(flat(motion).length), flat(motion)), after = motionError(flat(res.motion), flat(motion));
+  const before = motionError([flat(motion)], null), after = motionError([flat(motion)], [flat(res.motion)]);
   const fig = {
     input, dims: gt.dims, stacks: stacks.map((s) => s.volume.dims), maxRotDeg: maxRot, maxTransMm: maxTrans, noise, seed, preset, steps: res.config.steps, threads,
     naivePsnrDb: naivePsnr, inrPsnrDb: inrPsnr, gainDb: inrPsnr - naivePsnr,
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
   if (json) console.log(JSON.stringify(fig));
   else {
     log(`INR: PSNR ${inrPsnr.toFixed(2)} dB (naive + ${(inrPsnr - naivePsnr).toFixed(2)} dB) in ${wall.toFixed(1)} s on ${threads} threads`);
-    log(`motion error (mean over slices): before ${before.meanDeg.toFixed(2)} deg / ${before.meanMm.toFixed(2)} mm; after ${after.meanDeg.toFixed(2)} deg / ${after.meanMm.toFixed(2)} mm`);
+    log(`motion error (mean over slices): before ${before.meanRotationDeg.toFixed(2)} deg / ${before.meanTranslationMm.toFixed(2)} mm; after ${after.meanRotationDeg.toFixed(2)} deg / ${after.meanTranslationMm.toFixed(2)} mm`);
     if (Number.isFinite(uncCorr)) log(`uncertainty vs |error| in the mask: Pearson r = ${uncCorr.toFixed(3)}`);
     log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   }

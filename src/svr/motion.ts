@@ -62,7 +62,7 @@ export function stackToSliceMotion(stackParams: ArrayLike<number>, off: number, 
  * slice and the volume together changes nothing), so after every update the mean of each of the
  * 6 parameters over all `count` groups is subtracted. For motions of a few degrees this is the
  * global rigid gauge to first order (the simulator draws motion around zero, so the estimate is
- * comparable with the truth once its own mean is removed, see motionError).
+ * comparable with the truth once its own mean is removed, see motionError in mask.ts).
  */
 export function removeMeanMotion(params: Float64Array, count: number): void {
   if (count < 2) return;
@@ -81,32 +81,4 @@ export function rotationDistanceRad(a: ArrayLike<number>, ao: number, b: ArrayLi
   for (let i = 0; i < 3; i++) for (let k = 0; k < 3; k++) tr += A[3 * k + i]! * B[3 * k + i]!;
   const c = Math.min(1, Math.max(-1, (tr - 1) / 2));
   return Math.acos(c);
-}
-
-export interface MotionErrorSummary {
-  /** Mean over slices of the rotation angle between estimate and truth, degrees. */
-  readonly meanDeg: number;
-  /** Mean over slices of |t_est - t_true| (the slice centre's displacement error), mm. */
-  readonly meanMm: number;
-  readonly maxDeg: number;
-  readonly maxMm: number;
-}
-
-/**
- * Motion error of estimated vs true per-slice motion (concatenated over stacks, 6 per slice).
- * With `removeMean` (default) the mean of each parameter is removed from both first, which
- * aligns the two gauges (see removeMeanMotion).
- */
-export function motionError(estimate: ArrayLike<number>, truth: ArrayLike<number>, opts: { removeMean?: boolean } = {}): MotionErrorSummary {
-  if (estimate.length !== truth.length || estimate.length % 6 !== 0) throw new MedfieldError('bad-data', 'motionError', `expected two arrays of 6 numbers per slice of equal length, got ${estimate.length} and ${truth.length}`);
-  const n = estimate.length / 6;
-  const e = Float64Array.from(estimate), t = Float64Array.from(truth);
-  if (opts.removeMean ?? true) { removeMeanMotion(e, n); removeMeanMotion(t, n); }
-  let sd = 0, sm = 0, md = 0, mm = 0;
-  for (let s = 0; s < n; s++) {
-    const d = (rotationDistanceRad(e, 6 * s, t, 6 * s) * 180) / Math.PI;
-    const m = Math.hypot(e[6 * s + 3]! - t[6 * s + 3]!, e[6 * s + 4]! - t[6 * s + 4]!, e[6 * s + 5]! - t[6 * s + 5]!);
-    sd += d; sm += m; md = Math.max(md, d); mm = Math.max(mm, m);
-  }
-  return { meanDeg: n ? sd / n : 0, meanMm: n ? sm / n : 0, maxDeg: md, maxMm: mm };
 }

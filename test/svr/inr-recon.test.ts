@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCpuBackend } from '../../src/engine/cpu/backend.js';
 import { svrInr, type SvrInrResult } from '../../src/svr/inr.js';
-import { motionError } from '../../src/svr/motion.js';
+import { motionError } from '../../src/svr/mask.js';
 import { gridUnitMap } from '../../src/svr/inr-geometry.js';
 import { resolveSvrInrConfig } from '../../src/svr/inr-config.js';
 import { MedfieldError } from '../../src/core/errors.js';
@@ -79,13 +79,13 @@ test('svr-inr with 3 deg / 2 mm per-slice motion (48^3 phantom): estimated motio
   const { stacks, motion } = synthStacks(big, { inPlaneMm: 2, sliceMm: 4, maxRotDeg: 3, maxTransMm: 2, noise: 0.01, seed: 1 });
   const [corr, uncorr] = [await run(stacks, {}, big), await run(stacks, { motion: { enabled: false } }, big)];
   const truth = flat(motion);
-  const after = motionError(flat(corr.motion), truth), before = motionError(new Float64Array(truth.length), truth);
+  const after = motionError([truth], [flat(corr.motion)]), before = motionError([truth], null);
   const pc = maskedPsnr(big.data, corr.volume.data), pu = maskedPsnr(big.data, uncorr.volume.data);
-  t.diagnostic(`motion: before ${before.meanDeg.toFixed(3)} deg / ${before.meanMm.toFixed(3)} mm, after ${after.meanDeg.toFixed(3)} deg / ${after.meanMm.toFixed(3)} mm; PSNR corrected ${pc.toFixed(2)} dB, uncorrected ${pu.toFixed(2)} dB`);
-  assert.ok(after.meanMm <= SVR_INR_MOTION_MAX_MM, `translation error ${after.meanMm.toFixed(3)} mm (before ${before.meanMm.toFixed(3)})`);
-  assert.ok(after.meanMm < before.meanMm, 'translation error must fall');
-  assert.ok(after.meanDeg < before.meanDeg, 'rotation error must fall');
-  assert.ok(after.meanDeg <= SVR_INR_MOTION_MAX_DEG, `rotation error ${after.meanDeg.toFixed(3)} deg (before ${before.meanDeg.toFixed(3)})`);
+  t.diagnostic(`motion: before ${before.meanRotationDeg.toFixed(3)} deg / ${before.meanTranslationMm.toFixed(3)} mm, after ${after.meanRotationDeg.toFixed(3)} deg / ${after.meanTranslationMm.toFixed(3)} mm; PSNR corrected ${pc.toFixed(2)} dB, uncorrected ${pu.toFixed(2)} dB`);
+  assert.ok(after.meanTranslationMm <= SVR_INR_MOTION_MAX_MM, `translation error ${after.meanTranslationMm.toFixed(3)} mm (before ${before.meanTranslationMm.toFixed(3)})`);
+  assert.ok(after.meanTranslationMm < before.meanTranslationMm, 'translation error must fall');
+  assert.ok(after.meanRotationDeg < before.meanRotationDeg, 'rotation error must fall');
+  assert.ok(after.meanRotationDeg <= SVR_INR_MOTION_MAX_DEG, `rotation error ${after.meanRotationDeg.toFixed(3)} deg (before ${before.meanRotationDeg.toFixed(3)})`);
   assert.ok(pc >= pu + SVR_INR_MOTION_MIN_GAIN_DB, `corrected ${pc.toFixed(2)} dB vs uncorrected ${pu.toFixed(2)} dB`);
 });
 
