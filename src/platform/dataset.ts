@@ -4,7 +4,6 @@
  * assembled under a temporary name beside the target and renamed into place, so an interrupted
  * `simulate` never leaves a half-written dataset.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { MedfieldError } from '../core/errors.js';
@@ -12,7 +11,7 @@ import type { Volume } from '../core/volume.js';
 import { datasetGeometry, formatDatasetJson, parseDatasetJson, type DatasetMeta } from '../io/dataset.js';
 import { decodeNpy, encodeNpy } from '../io/npy.js';
 import type { XrayGeometry } from '../geometry/xray.js';
-import { readFileChecked } from './fs.js';
+import { readFileChecked, writeFolderAtomic } from './fs.js';
 import { readVolume, writeVolume } from './volume-io.js';
 
 /** A dataset in memory. */
@@ -72,27 +71,7 @@ export async function writeDataset(
   if (Boolean(meta.groundTruth) !== Boolean(data.groundTruth)) {
     throw new MedfieldError('bad-data', 'groundTruth', 'dataset.json groundTruth and the ground-truth volume must be given together');
   }
-  const target = path.resolve(dir);
-  let exists = false;
-  try {
-    const entries = await fsp.readdir(target);
-    exists = true;
-    if (entries.length > 0 && !opts.overwrite) {
-      throw new MedfieldError('io', dir, 'folder exists and is not empty; choose another -o or pass --overwrite');
-    }
-  } catch (e) {
-    if (e instanceof MedfieldError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') throw new MedfieldError('io', dir, 'exists and is not a folder');
-    if (code !== 'ENOENT') throw new MedfieldError('io', dir, `cannot inspect (${code ?? String(e)})`);
-  }
-  const parent = path.dirname(target);
-  try { await fsp.access(parent, 2); } catch {
-    throw new MedfieldError('io', dir, `cannot write: parent folder ${parent} does not exist or is not writable`);
-  }
-  const tmp = path.join(parent, `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    await fsp.mkdir(tmp);
+  await writeFolderAtomic(dir, async (tmp) => {
     await fsp.writeFile(path.join(tmp, meta.projections.file), encodeNpy({ data: projections, shape: [v, r, c] }));
     if (data.groundTruth && meta.groundTruth) await writeVolume(path.join(tmp, meta.groundTruth.file), data.groundTruth);
     for (const [name, bytes] of Object.entries(data.extraFiles ?? {})) {
@@ -103,18 +82,5 @@ export async function writeDataset(
     }
     // dataset.json last: a folder with dataset.json is complete
     await fsp.writeFile(path.join(tmp, 'dataset.json'), formatDatasetJson(meta));
-    if (exists) {
-      const old = `${tmp}-old`;
-      await fsp.rename(target, old);
-      await fsp.rename(tmp, target);
-      await fsp.rm(old, { recursive: true, force: true });
-    } else {
-      await fsp.rename(tmp, target);
-    }
-  } catch (e) {
-    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    if (e instanceof MedfieldError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new MedfieldError('io', dir, `writing the dataset failed (${code ?? (e as Error).message})`, { cause: e });
-  }
+  }, { what: 'the dataset', ...(opts.overwrite !== undefined ? { overwrite: opts.overwrite } : {}) });
 }

@@ -53,6 +53,49 @@ export async function writeFileAtomic(target: string, bytes: Uint8Array | string
   await writeViaTemp(target, (tmp) => fsp.writeFile(tmp, bytes));
 }
 
+/**
+ * Writes a folder atomically: `fill(tmp)` writes everything into a temporary folder beside `dir`,
+ * which is renamed onto `dir` only when complete (an existing folder is swapped out and removed).
+ * Refuses a non-empty `dir` unless `overwrite`; on any failure the temporary folder is removed and
+ * `dir` is untouched. `what` names the content in the error ('the dataset', 'the simulation').
+ */
+export async function writeFolderAtomic(dir: string, fill: (tmp: string) => Promise<void>, opts: { overwrite?: boolean; what: string }): Promise<void> {
+  const target = path.resolve(dir);
+  let exists = false;
+  try {
+    const entries = await fsp.readdir(target);
+    exists = true;
+    if (entries.length > 0 && !opts.overwrite) throw new MedfieldError('io', dir, 'folder exists and is not empty; choose another -o or pass --overwrite');
+  } catch (e) {
+    if (e instanceof MedfieldError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new MedfieldError('io', dir, 'exists and is not a folder');
+    if (code !== 'ENOENT') throw new MedfieldError('io', dir, `cannot inspect (${code ?? String(e)})`);
+  }
+  const parent = path.dirname(target);
+  try { await fsp.access(parent, 2); } catch {
+    throw new MedfieldError('io', dir, `cannot write: parent folder ${parent} does not exist or is not writable`);
+  }
+  const tmp = path.join(parent, `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await fsp.mkdir(tmp);
+    await fill(tmp);
+    if (exists) {
+      const old = `${tmp}-old`;
+      await fsp.rename(target, old);
+      await fsp.rename(tmp, target);
+      await fsp.rm(old, { recursive: true, force: true });
+    } else {
+      await fsp.rename(tmp, target);
+    }
+  } catch (e) {
+    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    if (e instanceof MedfieldError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new MedfieldError('io', dir, `writing ${opts.what} failed (${code ?? (e as Error).message})`, { cause: e });
+  }
+}
+
 /** Reads a whole file, turning ENOENT/EISDIR/EACCES into clear MedfieldErrors. */
 export async function readFileChecked(file: string): Promise<Uint8Array> {
   try {

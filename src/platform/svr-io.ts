@@ -5,7 +5,6 @@
  * folder of `medfield simulate --protocol svr` (written atomically), and a PNG comparing acquired
  * slices with slices simulated from a reconstruction.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { MedfieldError } from '../core/errors.js';
@@ -15,7 +14,7 @@ import { encodePng, floatToGray } from '../io/png.js';
 import { stacksBox } from '../svr/grid.js';
 import { acquireStack } from '../svr/simulate.js';
 import { loadVolume, writeVolume } from './volume-io.js';
-import { readFileChecked, writeFileAtomic } from './fs.js';
+import { readFileChecked, writeFileAtomic, writeFolderAtomic } from './fs.js';
 
 export interface StackLoadOptions {
   /** Frame of a 4D series to use (0-based), or 'all': every frame is a stack of its own (named file[t]); required for 4D files. */
@@ -246,45 +245,14 @@ export function simulationFileNames(n: number): { stacks: string[]; motion: stri
  * which is renamed onto `dir` only when complete. Refuses a non-empty `dir` unless `overwrite`.
  */
 export async function writeSvrSimulation(dir: string, sim: SvrSimulationFiles, opts: { overwrite?: boolean } = {}): Promise<string[]> {
-  const target = path.resolve(dir);
-  let exists = false;
-  try {
-    const entries = await fsp.readdir(target);
-    exists = true;
-    if (entries.length > 0 && !opts.overwrite) throw new MedfieldError('io', dir, 'folder exists and is not empty; choose another -o or pass --overwrite');
-  } catch (e) {
-    if (e instanceof MedfieldError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') throw new MedfieldError('io', dir, 'exists and is not a folder');
-    if (code !== 'ENOENT') throw new MedfieldError('io', dir, `cannot inspect (${code ?? String(e)})`);
-  }
-  const parent = path.dirname(target);
-  try { await fsp.access(parent, 2); } catch {
-    throw new MedfieldError('io', dir, `cannot write: parent folder ${parent} does not exist or is not writable`);
-  }
   const names = simulationFileNames(sim.stacks.length);
   const motionText = formatMotionJson(sim.stacks, sim.motions, sim.extra ?? {}, names.stacks);
-  const tmp = path.join(parent, `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    await fsp.mkdir(tmp);
+  await writeFolderAtomic(dir, async (tmp) => {
     for (let i = 0; i < sim.stacks.length; i++) await writeVolume(path.join(tmp, names.stacks[i]!), sim.stacks[i]!.volume);
     await writeVolume(path.join(tmp, names.groundTruth), sim.groundTruth);
     await writeVolume(path.join(tmp, names.mask), sim.mask);
     await fsp.writeFile(path.join(tmp, names.motion), motionText);
-    if (exists) {
-      const old = `${tmp}-old`;
-      await fsp.rename(target, old);
-      await fsp.rename(tmp, target);
-      await fsp.rm(old, { recursive: true, force: true });
-    } else {
-      await fsp.rename(tmp, target);
-    }
-  } catch (e) {
-    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    if (e instanceof MedfieldError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new MedfieldError('io', dir, `writing the simulation failed (${code ?? (e as Error).message})`, { cause: e });
-  }
+  }, { what: 'the simulation', ...(opts.overwrite !== undefined ? { overwrite: opts.overwrite } : {}) });
   return [...names.stacks, names.motion, names.groundTruth, names.mask];
 }
 
