@@ -8,7 +8,8 @@
  * fusion could reach if the patient had kept still.
  *
  *   npm run bench:svr -- [--input a.nii.gz,b.nii.gz] [--seed 1] [--max-rot-deg 5] [--max-trans-mm 5]
- *     [--noise 0.02] [--slice-mm 4] [--methods naive-slab,naive-point,inr] [--preset default] [--steps N] [--threads 2] [--json]
+ *     [--noise 0.02] [--slice-mm 4] [--methods naive-slab,naive-point,inr] [--preset default] [--steps N] [--set '{"batchPixels":8192}'] [--threads 2] [--json]
+ *   (--set: inr config sections over the preset, src/svr/inr-config.ts)
  *   medfield bench svr [same arguments]
  */
 import { existsSync } from 'node:fs';
@@ -40,7 +41,8 @@ export const SVR_BENCH_METHODS: SvrBenchMethod[] = [
       const backend = await createEnginePool({ threads: Number(arg('--threads', '2')) });
       try {
         const steps = arg('--steps', '');
-        const r = await svrInr(sim.stacks, grid, { preset: arg('--preset', 'default') as SvrInrPreset, ...(steps ? { steps: Number(steps) } : {}) }, backend);
+        const set = JSON.parse(arg('--set', '{}')) as Record<string, unknown>;
+        const r = await svrInr(sim.stacks, grid, { ...set, preset: arg('--preset', 'default') as SvrInrPreset, ...(steps ? { steps: Number(steps) } : {}) }, backend);
         return { volume: r.volume, motions: r.motion };
       } finally { backend.dispose(); }
     },
