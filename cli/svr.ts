@@ -126,6 +126,8 @@ export function registerSvr(program: Command): void {
       const method = opts.method ?? defaultSvrMethod();
       const m = SVR_METHODS[method];
       if (!m) throw new MedfieldError('bad-option', '--method', `unknown method "${method}"; expected one of ${Object.keys(SVR_METHODS).join(', ')}`);
+      const inrOnly = (['preset', 'steps', 'config', 'threads'] as const).filter((k) => opts[k] !== undefined);
+      if (method !== 'inr' && inrOnly.length > 0) throw new MedfieldError('bad-option', `--${inrOnly[0]}`, `is an option of --method inr; the ${method} method takes no ${inrOnly.map((k) => `--${k}`).join(', ')}`);
       const fmt = formatOfPath(opts.output);
       if (fmt === null || fmt === 'dicom') throw new MedfieldError('bad-option', opts.output, `cannot write this extension; expected one of ${WRITE_EXTENSIONS.join(', ')}`);
       if (opts.like && (opts.spacing !== undefined || opts.margin !== undefined)) throw new MedfieldError('bad-option', '--like', '--like fixes the grid; drop --spacing / --margin');

@@ -32,6 +32,10 @@ test('medfield simulate --protocol svr -> medfield svr --method inr recovers the
     assert.ok(e.meanTranslationMm < SVR_CLI_INR_MOTION_MAX_MM && e.meanTranslationMm < 0.5 * e.meanTrueTranslationMm,
       `motion error ${e.meanTranslationMm.toFixed(2)} mm / ${e.meanRotationDeg.toFixed(2)} deg (no correction ${e.meanTrueTranslationMm.toFixed(2)} mm / ${e.meanTrueRotationDeg.toFixed(2)} deg)`);
     const naive = path.join(dir, 'naive.nii.gz');
+    const wrong = runCli(['svr', ...stacks, '--method', 'naive', '--steps', '5', '-o', path.join(dir, 'w.nii.gz')]);
+    assert.equal(wrong.code, 2, 'a bad option exits with 2');
+    assert.match(wrong.stderr, /--steps: is an option of --method inr/);
+    assert.ok(!existsSync(path.join(dir, 'w.nii.gz')));
     assert.equal(runCli(['svr', ...stacks, '--method', 'naive', '--like', gt, '-o', naive]).code, 0);
     const q = (f: string): number => runCli(['eval', f, gt, '--mask', mask, '--json']).json!.psnr as number;
     const pi = q(out), pn = q(naive);
