@@ -18,17 +18,14 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeNifti } from '../src/io/nifti.js';
+import { decodeNifti, encodeNifti } from '../src/io/nifti.js';
 import { deserialize, serialize } from 'node:v8';
 import { loadavg } from 'node:os';
-import { decodeNifti } from '../src/io/nifti.js';
 import type { Volume } from '../src/core/volume.js';
 import { createEnginePool } from '../src/platform/engine-pool.js';
 import { svrInr } from '../src/svr/inr.js';
 import { motionError } from '../src/svr/mask.js';
-import { gridUnitMap } from '../src/svr/inr-geometry.js';
-import { maskedPsnr, sampleZero, synthStacks } from '../test/helpers/svr-synth.js';
-import type { SliceStack } from '../src/geometry/slice-stack.js';
+import { flatMotion as flat, maskedPsnr, resampleFusion as naiveFusion, synthStacks } from '../test/helpers/svr-synth.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(name);
@@ -46,32 +43,6 @@ const outDir = arg('--out', '');
 const outliers = Number(arg('--outliers', '0'));
 const overrides = JSON.parse(arg('--set', '{}')) as Record<string, unknown>;
 const log = (s: string): void => { if (json) process.stderr.write(s + '\n'); else console.log(s); };
-
-/** Naive fusion: mean over stacks of the stack trilinearly resampled at the voxel's nominal position (stacks that cover it). */
-function naiveFusion(stacks: readonly SliceStack[], grid: Volume): Float32Array {
-  const [nx, ny, nz] = grid.dims;
-  const out = new Float32Array(nx * ny * nz);
-  const maps = stacks.map((s) => gridUnitMap(s.volume));
-  const d = grid.direction, sp = grid.spacingMm, o = grid.originMm;
-  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
-    const x = [0, 1, 2].map((r) => o[r]! + d[3 * r]! * sp[0] * i + d[3 * r + 1]! * sp[1] * j + d[3 * r + 2]! * sp[2] * k);
-    let acc = 0, n = 0;
-    stacks.forEach((s, t) => {
-      const m = maps[t]!, dims = s.volume.dims;
-      const v = [0, 1, 2].map((a) => (m.M[3 * a]! * x[0]! + m.M[3 * a + 1]! * x[1]! + m.M[3 * a + 2]! * x[2]! + m.u0[a]!) * dims[a]! - 0.5);
-      if (v[0]! >= 0 && v[1]! >= 0 && v[2]! >= 0 && v[0]! <= dims[0] - 1 && v[1]! <= dims[1] - 1 && v[2]! <= dims[2] - 1) { acc += sampleZero(s.volume, v[0]!, v[1]!, v[2]!); n++; }
-    });
-    out[i + nx * (j + ny * k)] = n ? acc / n : 0;
-  }
-  return out;
-}
-
-const flat = (a: readonly Float64Array[]): Float64Array => {
-  const o = new Float64Array(a.reduce((s, x) => s + x.length, 0));
-  let q = 0;
-  for (const x of a) { o.set(x, q); q += x.length; }
-  return o;
-};
 
 async function main(): Promise<void> {
   if (!existsSync(input)) { console.log(`skipped: ${input} not found (run from the repository root with ../shared/data beside it)`); return; }

@@ -55,6 +55,8 @@ export interface SvrInrState {
   readonly xIn: Float32Array; readonly yOut: Float32Array; readonly dOut: Float32Array; readonly gU: Float32Array;
   readonly aBuf: Float64Array; readonly clampMask: Uint8Array; readonly bSlice: Int32Array; readonly bTarget: Float64Array;
   readonly gR: Float64Array; readonly gC: Float64Array; readonly gT: Float64Array;
+  /** 3x3 scratch (a rotation matrix, a left Jacobian) reused every step. */
+  readonly m9: Float64Array;
   /** Output grid voxel counts (the regulariser's step is one voxel). */
   readonly gridDims: readonly number[];
 }
@@ -110,7 +112,7 @@ export function createSvrInrState(stacks: readonly SliceStack[], grid: Volume, c
     bPid: new Float64Array(B), normals, psfW: gh ? gh.weights : new Float64Array(K).fill(1 / K), psfRandom: !gh, regBase: new Float32Array(3 * R),
     xIn: new Float32Array(3 * cap), yOut: new Float32Array(D * cap), dOut: new Float32Array(D * total), gU: new Float32Array(3 * total),
     aBuf: new Float64Array(3 * cap), clampMask: new Uint8Array(cap), bSlice: new Int32Array(B), bTarget: new Float64Array(B),
-    gR: new Float64Array(9 * G), gC: new Float64Array(3 * G), gT: new Float64Array(3 * G),
+    gR: new Float64Array(9 * G), gC: new Float64Array(3 * G), gT: new Float64Array(3 * G), m9: new Float64Array(9),
     gridDims: [...grid.dims],
   };
 }
@@ -127,7 +129,7 @@ export function drawBatch(st: SvrInrState, rng: Rng, psf: boolean): void {
 export function loadGroups(st: SvrInrState, level: MotionLevel): void {
   const byStack = level === 'stack', geo = st.geo;
   const n = byStack ? geo.nStacks : geo.nSlices, P = byStack ? st.stackMotion : st.sliceMotion, C = byStack ? geo.stackCentre : geo.sliceCentre;
-  const rot = new Float64Array(9);
+  const rot = st.m9;
   for (let g = 0; g < n; g++) {
     rotationMatrix(P[6 * g]!, P[6 * g + 1]!, P[6 * g + 2]!, rot);
     st.gR.set(rot, 9 * g);
@@ -265,7 +267,7 @@ export function evaluateBatch(st: SvrInrState, level: MotionLevel, grad: boolean
       const o = 6 * g;
       mg[o] += wx; mg[o + 1] += wy; mg[o + 2] += wz; mg[o + 3] += tx; mg[o + 4] += ty; mg[o + 5] += tz;
     }
-    const P = byStack ? st.stackMotion : st.sliceMotion, jac = new Float64Array(9);
+    const P = byStack ? st.stackMotion : st.sliceMotion, jac = st.m9;
     for (let g = 0; g < nG; g++) rotationGradFromTorque(P, 6 * g, mg, 6 * g, jac);
   }
   return loss;

@@ -13,7 +13,6 @@
  * checks this against central differences of rotationMatrix.
  */
 import { rotationMatrix, type SliceMotion } from '../geometry/slice-stack.js';
-import { MedfieldError } from '../core/errors.js';
 
 /** Left Jacobian J_l(r) of SO(3), row-major 3x3 into out (series for small |r|). */
 export function leftJacobian(rx: number, ry: number, rz: number, out: Float64Array = new Float64Array(9)): Float64Array {

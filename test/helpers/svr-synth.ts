@@ -9,23 +9,8 @@ import type { Vec3, Volume } from '../../src/core/volume.js';
 import { rotationMatrix, psfSigmasMm, sliceAffine, sliceCentreMm, type SliceStack } from '../../src/geometry/slice-stack.js';
 import { gridUnitMap } from '../../src/svr/inr-geometry.js';
 import { gaussHermitePsfRule } from '../../src/svr/psf-sampling.js';
-
-/** Trilinear sample of a volume at voxel coordinates, 0 outside. */
-export function sampleZero(v: Volume, fx: number, fy: number, fz: number): number {
-  const [nx, ny, nz] = v.dims;
-  if (!(fx > -1 && fy > -1 && fz > -1 && fx < nx && fy < ny && fz < nz)) return 0;
-  const i0 = Math.floor(fx), j0 = Math.floor(fy), k0 = Math.floor(fz);
-  const tx = fx - i0, ty = fy - j0, tz = fz - k0;
-  const d = v.data;
-  let acc = 0;
-  for (let c = 0; c < 8; c++) {
-    const i = i0 + (c & 1), j = j0 + ((c >> 1) & 1), k = k0 + ((c >> 2) & 1);
-    if (i < 0 || j < 0 || k < 0 || i >= nx || j >= ny || k >= nz) continue;
-    const w = (c & 1 ? tx : 1 - tx) * ((c >> 1) & 1 ? ty : 1 - ty) * ((c >> 2) & 1 ? tz : 1 - tz);
-    acc += w * d[i + nx * (j + ny * k)]!;
-  }
-  return acc;
-}
+import { trilinearOrZero } from '../../src/svr/simulate.js';
+import { psnr } from '../../src/metrics/psnr.js';
 
 /**
  * n^3 phantom at `spacingMm`, centred at the world origin: nested ellipsoids of distinct intensity
@@ -142,7 +127,7 @@ export function synthStacks(gt: Volume, o: SynthOptions): SynthStacks {
           const p = [0, 1, 2].map((r) => A[4 * r]! * fi + A[4 * r + 1]! * fj + A[4 * r + 2]! * fk + A[4 * r + 3]! - c[r]!);
           const x = [0, 1, 2].map((r) => R[3 * r]! * p[0]! + R[3 * r + 1]! * p[1]! + R[3 * r + 2]! * p[2]! + c[r]! + m[6 * k + 3 + r]!);
           const v = [0, 1, 2].map((a) => (map.M[3 * a]! * x[0]! + map.M[3 * a + 1]! * x[1]! + map.M[3 * a + 2]! * x[2]! + map.u0[a]!) * gt.dims[a]! - 0.5);
-          acc += rule.weights[q]! * sampleZero(gt, v[0]!, v[1]!, v[2]!);
+          acc += rule.weights[q]! * trilinearOrZero(gt.data, gt.dims[0], gt.dims[1], gt.dims[2], v[0]!, v[1]!, v[2]!);
         }
         const s = o.noise * gmax;
         const n1 = acc + s * rng.normal(), n2 = s * rng.normal();
@@ -162,11 +147,42 @@ function unit(v: [number, number, number]): [number, number, number] {
 
 /** PSNR (dB) of `test` vs `ref` over voxels where mask (ref > 0 by default), data range = max of ref in the mask. */
 export function maskedPsnr(ref: ArrayLike<number>, test: ArrayLike<number>, mask?: ArrayLike<number>): number {
-  let se = 0, n = 0, mx = 0;
-  for (let i = 0; i < ref.length; i++) {
-    if (mask ? !mask[i] : !(ref[i]! > 0)) continue;
-    const d = test[i]! - ref[i]!;
-    se += d * d; n++; mx = Math.max(mx, ref[i]!);
+  const m = new Uint8Array(ref.length);
+  let mx = 0;
+  for (let i = 0; i < ref.length; i++) if (mask ? mask[i] : ref[i]! > 0) { m[i] = 1; if (ref[i]! > mx) mx = ref[i]!; }
+  return psnr(ref, test, { dataRange: mx, mask: m });
+}
+
+/**
+ * The INR tests' and bench's baseline (independent of src/svr/naive.ts, which splats): every voxel
+ * of `grid` is the mean over the stacks covering it of the stack trilinearly resampled at the
+ * voxel's nominal world position.
+ */
+export function resampleFusion(stacks: readonly SliceStack[], grid: Volume): Float32Array {
+  const [nx, ny, nz] = grid.dims;
+  const out = new Float32Array(nx * ny * nz);
+  const maps = stacks.map((s) => gridUnitMap(s.volume));
+  const d = grid.direction, sp = grid.spacingMm, o = grid.originMm;
+  const x = new Float64Array(3);
+  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+    for (let r = 0; r < 3; r++) x[r] = o[r]! + d[3 * r]! * sp[0] * i + d[3 * r + 1]! * sp[1] * j + d[3 * r + 2]! * sp[2] * k;
+    let acc = 0, n = 0;
+    for (let t = 0; t < stacks.length; t++) {
+      const m = maps[t]!, v = stacks[t]!.volume, [sx, sy, sz] = v.dims;
+      const fx = (m.M[0]! * x[0]! + m.M[1]! * x[1]! + m.M[2]! * x[2]! + m.u0[0]!) * sx - 0.5;
+      const fy = (m.M[3]! * x[0]! + m.M[4]! * x[1]! + m.M[5]! * x[2]! + m.u0[1]!) * sy - 0.5;
+      const fz = (m.M[6]! * x[0]! + m.M[7]! * x[1]! + m.M[8]! * x[2]! + m.u0[2]!) * sz - 0.5;
+      if (fx >= 0 && fy >= 0 && fz >= 0 && fx <= sx - 1 && fy <= sy - 1 && fz <= sz - 1) { acc += trilinearOrZero(v.data, sx, sy, sz, fx, fy, fz); n++; }
+    }
+    out[i + nx * (j + ny * k)] = n ? acc / n : 0;
   }
-  return 10 * Math.log10((mx * mx) / (se / n));
+  return out;
+}
+
+/** Per-stack motions concatenated into one array (6 numbers per slice). */
+export function flatMotion(a: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(a.reduce((s, x) => s + x.length, 0));
+  let q = 0;
+  for (const x of a) { out.set(x, q); q += x.length; }
+  return out;
 }

@@ -9,41 +9,17 @@ import assert from 'node:assert/strict';
 import { createCpuBackend } from '../../src/engine/cpu/backend.js';
 import { svrInr, type SvrInrResult } from '../../src/svr/inr.js';
 import { motionError } from '../../src/svr/mask.js';
-import { gridUnitMap } from '../../src/svr/inr-geometry.js';
 import { resolveSvrInrConfig } from '../../src/svr/inr-config.js';
 import { MedfieldError } from '../../src/core/errors.js';
 import type { Volume } from '../../src/core/volume.js';
 import type { SliceStack } from '../../src/geometry/slice-stack.js';
-import { ellipsoidPhantom, maskedPsnr, sampleZero, synthStacks } from '../helpers/svr-synth.js';
+import { ellipsoidPhantom, flatMotion as flat, maskedPsnr, resampleFusion as naive, synthStacks } from '../helpers/svr-synth.js';
 import {
   SVR_INR_ZERO_MOTION_MIN_PSNR_DB, SVR_INR_ZERO_MOTION_MIN_GAIN_DB, SVR_INR_MOTION_MAX_MM, SVR_INR_MOTION_MAX_DEG,
   SVR_INR_MOTION_MIN_GAIN_DB, SVR_INR_OUTLIER_STD_RATIO, SVR_INR_SIMULATED_REL_RMS, SVR_INR_COARSE_GRID_MIN_PSNR_DB,
 } from '../tolerances.js';
 
 const gt = ellipsoidPhantom(32, 2, 40);
-
-function flat(a: readonly Float64Array[]): Float64Array {
-  const o = new Float64Array(a.reduce((s, x) => s + x.length, 0));
-  let q = 0;
-  for (const x of a) { o.set(x, q); q += x.length; }
-  return o;
-}
-
-/** Naive fusion: mean over the stacks covering a voxel of the stack resampled at its nominal position. */
-function naive(stacks: readonly SliceStack[], grid: Volume): Float32Array {
-  const [nx, ny, nz] = grid.dims, out = new Float32Array(nx * ny * nz), maps = stacks.map((s) => gridUnitMap(s.volume));
-  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
-    const x = [grid.originMm[0] + grid.spacingMm[0] * i, grid.originMm[1] + grid.spacingMm[1] * j, grid.originMm[2] + grid.spacingMm[2] * k];
-    let acc = 0, n = 0;
-    stacks.forEach((s, t) => {
-      const m = maps[t]!, d = s.volume.dims;
-      const v = [0, 1, 2].map((a) => (m.M[3 * a]! * x[0]! + m.M[3 * a + 1]! * x[1]! + m.M[3 * a + 2]! * x[2]! + m.u0[a]!) * d[a]! - 0.5);
-      if (v.every((c, a) => c >= 0 && c <= d[a]! - 1)) { acc += sampleZero(s.volume, v[0]!, v[1]!, v[2]!); n++; }
-    });
-    out[i + nx * (j + ny * k)] = n ? acc / n : 0;
-  }
-  return out;
-}
 
 async function run(stacks: SliceStack[], over: Record<string, unknown>, grid: Volume = gt): Promise<SvrInrResult> {
   const be = createCpuBackend({ simd: true });
