@@ -27,6 +27,11 @@ const GH: Record<number, { nodes: number[]; weights: number[] }> = {
   },
 };
 
+/** The 1D probabilists' Gauss-Hermite rule with n = 1..5 nodes, or undefined for other n. */
+export function gaussHermite1d(n: number): { readonly nodes: readonly number[]; readonly weights: readonly number[] } | undefined {
+  return GH[n];
+}
+
 /** A PSF rule: K standard-normal triples (AoS [K, 3]) and their weights (sum 1). */
 export interface PsfRule {
   readonly count: number;

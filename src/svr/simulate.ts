@@ -11,6 +11,7 @@
  * inner loop is a trilinear fetch per node, with no allocation.
  */
 import { MedfieldError } from '../core/errors.js';
+import { gaussHermite1d } from './psf-sampling.js';
 import { createRng, type Rng } from '../core/rng.js';
 import { invert3, type Vec3, type Volume } from '../core/volume.js';
 import { psfSigmasMm, rotationMatrix, sliceAffine, sliceCentreMm, type SliceMotion, type SliceStack } from '../geometry/slice-stack.js';
@@ -60,9 +61,9 @@ export interface SvrSimulationOptions {
   /** Seed of the motion and the noise (default 1). */
   seed?: number;
   /**
-   * PSF nodes per slice-frame axis [i, j, through-plane] (odd). 1 = the centre only; 3 = Gauss-Hermite
-   * (offsets 0, +-sqrt(3) sigma, weights 2/3, 1/6, 1/6: the Gaussian's variance exactly); >= 5 =
-   * evenly spaced over +-3 sigma with Gaussian weights. Default in-plane 1 when that sigma is at
+   * PSF nodes per slice-frame axis [i, j, through-plane] (odd). 1, 3, 5 = Gauss-Hermite rules
+   * (src/svr/psf-sampling.ts; 3 nodes: offsets 0, +-sqrt(3) sigma, weights 2/3, 1/6, 1/6, the
+   * Gaussian's variance exactly); >= 7 = evenly spaced over +-3 sigma with Gaussian weights. Default in-plane 1 when that sigma is at
    * most h / 2, else 3; through-plane 2 ceil(3 sigma / h) + 1; h = the ground truth's smallest
    * spacing (so [1, 1, 13] for 1 mm pixels and 4 mm slices from a 1 mm volume).
    */
@@ -164,8 +165,10 @@ export function stackGrid(bounds: { min: Vec3; max: Vec3 }, orientation: StackOr
 /** Offsets (in units of sigma) and weights of the PSF nodes along one axis; see SvrSimulationOptions.psfNodes. */
 export function psfAxisNodes(n: number): { offsetsSigma: Float64Array; weights: Float64Array } {
   if (!Number.isInteger(n) || n < 1 || n % 2 === 0 || n > 101) throw new MedfieldError('bad-option', 'psfNodes', `expected an odd integer in [1, 101], got ${n}`);
-  if (n === 1) return { offsetsSigma: new Float64Array([0]), weights: new Float64Array([1]) };
-  if (n === 3) return { offsetsSigma: new Float64Array([-Math.sqrt(3), 0, Math.sqrt(3)]), weights: new Float64Array([1 / 6, 2 / 3, 1 / 6]) };
+  // up to 5 nodes: Gauss-Hermite (exact for polynomials of degree < 2n); more: a Gaussian-weighted
+  // uniform grid over +-3 sigma
+  const gh = gaussHermite1d(n);
+  if (gh) return { offsetsSigma: Float64Array.from(gh.nodes), weights: Float64Array.from(gh.weights) };
   const offsetsSigma = new Float64Array(n), weights = new Float64Array(n);
   let sum = 0;
   for (let q = 0; q < n; q++) {
