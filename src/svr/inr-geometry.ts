@@ -7,7 +7,7 @@
  * u = M x + u0 with M = diag(1/n) (D diag(s))^-1 and u0 = 0.5/n - M originMm.
  */
 import { MedfieldError } from '../core/errors.js';
-import type { Volume } from '../core/volume.js';
+import { invert3, type Volume } from '../core/volume.js';
 import { psfSigmasMm, sliceAffine, sliceCentreMm, type SliceStack } from '../geometry/slice-stack.js';
 import { psfVoxelScales } from './psf-sampling.js';
 
@@ -17,22 +17,18 @@ export interface UnitMap {
   readonly u0: Float64Array;
 }
 
-/** World (mm) -> unit cube of a grid's box. */
+/** World (mm) -> unit cube of a grid's box: u = (worldToVoxel(x) + 0.5) / dims per axis. */
 export function gridUnitMap(grid: Volume): UnitMap {
-  const d = grid.direction, s = grid.spacingMm, n = grid.dims;
-  // A = D diag(s) (column c = direction of axis c times spacing)
-  const a = new Float64Array(9);
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) a[3 * r + c] = d[3 * r + c]! * s[c]!;
-  const det = a[0]! * (a[4]! * a[8]! - a[5]! * a[7]!) - a[1]! * (a[3]! * a[8]! - a[5]! * a[6]!) + a[2]! * (a[3]! * a[7]! - a[4]! * a[6]!);
-  if (!(Math.abs(det) > 1e-12)) throw new MedfieldError('bad-data', 'svr output grid direction', 'expected an invertible direction matrix');
-  const inv = new Float64Array(9);
-  inv[0] = (a[4]! * a[8]! - a[5]! * a[7]!) / det; inv[1] = (a[2]! * a[7]! - a[1]! * a[8]!) / det; inv[2] = (a[1]! * a[5]! - a[2]! * a[4]!) / det;
-  inv[3] = (a[5]! * a[6]! - a[3]! * a[8]!) / det; inv[4] = (a[0]! * a[8]! - a[2]! * a[6]!) / det; inv[5] = (a[2]! * a[3]! - a[0]! * a[5]!) / det;
-  inv[6] = (a[3]! * a[7]! - a[4]! * a[6]!) / det; inv[7] = (a[1]! * a[6]! - a[0]! * a[7]!) / det; inv[8] = (a[0]! * a[4]! - a[1]! * a[3]!) / det;
+  let inv: Float64Array;
+  try { inv = invert3(grid.direction); } catch {
+    throw new MedfieldError('bad-data', 'svr output grid direction', 'expected an invertible direction matrix');
+  }
+  // inverse of D diag(s) is diag(1/s) D^-1
+  const s = grid.spacingMm, n = grid.dims, o = grid.originMm;
   const M = new Float64Array(9), u0 = new Float64Array(3);
   for (let r = 0; r < 3; r++) {
-    for (let c = 0; c < 3; c++) M[3 * r + c] = inv[3 * r + c]! / n[r]!;
-    u0[r] = 0.5 / n[r]! - (M[3 * r]! * grid.originMm[0] + M[3 * r + 1]! * grid.originMm[1] + M[3 * r + 2]! * grid.originMm[2]);
+    for (let c = 0; c < 3; c++) M[3 * r + c] = inv[3 * r + c]! / (s[r]! * n[r]!);
+    u0[r] = 0.5 / n[r]! - (M[3 * r]! * o[0] + M[3 * r + 1]! * o[1] + M[3 * r + 2]! * o[2]);
   }
   return { M, u0 };
 }
