@@ -1,5 +1,6 @@
 /** Shared CLI plumbing: --json output, error reporting, option parsing. */
 import { Command, InvalidArgumentError } from 'commander';
+import { readFile } from 'node:fs/promises';
 import { MedfieldError, isMedfieldError } from '../src/core/errors.js';
 import { orientationCode, volumeStats, dtypeOf, type Volume, type VolumeSeries } from '../src/core/volume.js';
 
@@ -130,4 +131,11 @@ export function formatInfo(info: ReturnType<typeof describeVolume>): string {
   ];
   if (info.nonFinite > 0) lines.push(`${'warning'.padEnd(12)}${info.nonFinite} NaN/Inf values`);
   return lines.join('\n');
+}
+
+/** The text of a --config file, or one clear error naming the file. */
+export async function readConfigText(file: string): Promise<string> {
+  try { return await readFile(file, 'utf8'); } catch (e) {
+    throw new MedfieldError('bad-option', file, `cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { MedfieldError } from '../src/core/errors.js';
-import { INTENSITY_KINDS, PROTOCOL_NAMES, protocolDefaults, type IntensityKind, type ProtocolName, type ProtocolParams } from '../src/physics/protocols.js';
+import { INTENSITY_KINDS, PROTOCOL_NAMES, protocolDefaults, type IntensityKind, type ProtocolParams } from '../src/physics/protocols.js';
 import { createProgress } from '../src/platform/progress.js';
 import { simulateDataset } from '../src/platform/simulate.js';
 import { loadVolume } from '../src/platform/volume-io.js';

@@ -23,7 +23,7 @@ import { svrInr, type SvrInrConfigArg } from '../src/svr/inr.js';
 import { createBackend } from './train.js';
 import { NAIVE_FOOTPRINTS, naiveFusion, type NaiveFootprint } from '../src/svr/naive.js';
 import { MOTION_DISTRIBUTIONS, NOISE_MODELS, simulateSvr, type MotionDistribution, type NoiseModel, type SvrSimulationOptions } from '../src/svr/simulate.js';
-import { action, emit, log, parseChoice, parseNumber, type GlobalOptions } from './common.js';
+import { action, emit, log, parseChoice, parseNumber, readConfigText, type GlobalOptions } from './common.js';
 
 /** What a method is given. */
 export interface SvrMethodInput {
@@ -69,8 +69,7 @@ export const SVR_METHODS: Record<string, SvrMethod> = {
     run: async ({ stacks, grid, opts, progress }) => {
       let config: Record<string, unknown> = {};
       if (opts.config) {
-        let text: string;
-        try { text = await fsp.readFile(opts.config, 'utf8'); } catch (e) { throw new MedfieldError('bad-option', opts.config, `cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)})`); }
+        const text = await readConfigText(opts.config);
         try { config = JSON.parse(text) as Record<string, unknown>; } catch (e) { throw new MedfieldError('bad-file', opts.config, `not valid JSON (${(e as Error).message})`); }
         if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new MedfieldError('bad-file', opts.config, 'expected a JSON object of svr inr config keys');
       }

@@ -1,6 +1,5 @@
 /** `medfield train <dataset/> -o <run/>`: neural reconstruction into a run folder (src/platform/run-folder.ts). */
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { MedfieldError } from '../src/core/errors.js';
 import type { Backend } from '../src/engine/backend.js';
@@ -14,7 +13,7 @@ import { parseTrainConfigFile, trainRun } from '../src/platform/run-folder.js';
 import { readVolume } from '../src/platform/volume-io.js';
 import { readDataset } from '../src/platform/dataset.js';
 import { deepMerge } from '../src/core/merge.js';
-import { action, emit, log, parseChoice, parseNumber, type GlobalOptions } from './common.js';
+import { action, emit, log, parseChoice, parseNumber, readConfigText, type GlobalOptions } from './common.js';
 import { DEFAULT_ATTENUATION_PRESET } from './tasks.js';
 
 interface TrainOpts {
@@ -70,9 +69,7 @@ export function registerTrain(program: Command): void {
       if (opts.minutes !== undefined && opts.steps !== undefined) throw new MedfieldError('bad-option', '--minutes/--steps', 'give one budget, not both');
       let file: ReturnType<typeof parseTrainConfigFile> = {};
       if (opts.config) {
-        let text: string;
-        try { text = await readFile(opts.config, 'utf8'); } catch (e) { throw new MedfieldError('bad-option', opts.config, `cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)})`); }
-        file = parseTrainConfigFile(text, opts.config);
+        file = parseTrainConfigFile(await readConfigText(opts.config), opts.config);
       }
       if (opts.resume && (opts.config || opts.preset || opts.task || opts.evalEvery !== undefined || opts.evalSeconds !== undefined || opts.checkpointEvery !== undefined)) {
         throw new MedfieldError('bad-option', '--resume', 'a resumed run keeps its config (only --steps/--minutes may change); drop --config/--preset/--task/--eval-every/--eval-seconds/--checkpoint-every');
